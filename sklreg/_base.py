@@ -1,0 +1,104 @@
+"""Pieces shared by sklreg's estimators: penalty mapping, weights, centring."""
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import _check_sample_weight
+
+#: l1_ratio implied by each penalty name ("elasticnet" uses the parameter).
+_FIXED_L1_RATIO = {"l1": 1.0, "l2": 0.0}
+
+
+def effective_l1_ratio(penalty, l1_ratio):
+    """r in  alpha * (r ||w||_1 + (1 - r) / 2 ||w||_2^2)  for a penalty name."""
+    return _FIXED_L1_RATIO.get(penalty, l1_ratio)
+
+
+def normalized_sample_weight(sample_weight, X):
+    """Sample weights rescaled to sum to n_samples, or None when unweighted.
+
+    With this scaling, integer weights are equivalent to repeating rows and a
+    zero weight is equivalent to dropping the row (the convention of
+    scikit-learn's ElasticNet).
+    """
+    if sample_weight is None:
+        return None
+    sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+    total = float(sw.sum(dtype=np.float64))
+    if not np.isfinite(total) or total <= 0:
+        raise ValueError("sample_weight must have a positive, finite sum.")
+    return (sw * (X.shape[0] / total)).astype(X.dtype, copy=False)
+
+
+@dataclass
+class CenteredProblem:
+    """X and Y with their weighted means: the data every solver receives.
+
+    X is never centred in memory; solvers apply ``x_mean`` on the fly.
+    ``Y`` is always 2-D (n_samples, n_targets) in X's dtype.
+    """
+
+    X: object
+    Y: np.ndarray
+    sw: np.ndarray | None
+    x_mean: np.ndarray
+    y_mean: np.ndarray
+    y_norm2: np.ndarray  # sum_i s_i (y_i - ybar)^2 per target, float64
+    fit_intercept: bool
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+    @property
+    def n_features(self):
+        return self.X.shape[1]
+
+    @property
+    def dtype(self):
+        return self.X.dtype
+
+    def weighted(self, v):
+        """s * v (v is returned unchanged when unweighted)."""
+        return v if self.sw is None else (self.sw * v.T).T
+
+    def centered_targets(self):
+        return self.Y - self.y_mean.astype(self.dtype)
+
+
+def center_problem(X, Y, sw, fit_intercept):
+    n, p = X.shape
+    dtype = X.dtype
+    if fit_intercept:
+        weights = np.ones(n, dtype=dtype) if sw is None else sw
+        # One gemv (or sparse matvec) per mean: no n x p temporary.
+        x_mean = np.asarray(X.T @ weights, dtype=np.float64) / n
+        y_mean = np.asarray(Y.T @ weights.astype(np.float64), dtype=np.float64) / n
+    else:
+        x_mean = np.zeros(p, dtype=np.float64)
+        y_mean = np.zeros(Y.shape[1], dtype=np.float64)
+    Yc = Y.astype(np.float64) - y_mean
+    y_norm2 = np.einsum("ij,ij->j", Yc if sw is None else Yc * sw[:, None], Yc)
+    return CenteredProblem(
+        X=X, Y=Y, sw=sw, x_mean=x_mean.astype(dtype), y_mean=y_mean,
+        y_norm2=y_norm2, fit_intercept=fit_intercept,
+    )
+
+
+def csc_arrays(X):
+    """(data, indices, indptr) of X in CSC with int32 indices."""
+    X = X.tocsc() if X.format != "csc" else X
+    return X.data, X.indices.astype(np.intc, copy=False), X.indptr.astype(np.intc, copy=False)
+
+
+def csr_arrays(X):
+    X = X.tocsr() if X.format != "csr" else X
+    return X.data, X.indices.astype(np.intc, copy=False), X.indptr.astype(np.intc, copy=False)
+
+
+def empty_like_dtype(dtype, ndim=1, order="C"):
+    return np.empty((0,) * ndim, dtype=dtype, order=order)
+
+
+def is_sparse(X):
+    return sp.issparse(X)

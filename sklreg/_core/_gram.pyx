@@ -1,0 +1,138 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, nonecheck=False
+"""Centred, weighted second moments of X, without centring X itself.
+
+Z = diag(sqrt(s)) (X - 1 xbar^T) is never formed: blocks of it are written
+into a small buffer and accumulated with BLAS syrk, so the cost is one pass
+over X plus the syrk flops, and memory is the output plus one block.
+"""
+import numpy as np
+from cython cimport floating
+from libc.math cimport fmax, sqrt
+
+from ._blas cimport _syrk
+
+# Bytes of X per block: large enough for syrk to run at full speed, small
+# enough to stay in cache.
+cdef enum:
+    BLOCK_BYTES = 2097152
+
+
+cdef void _symmetrize(floating[:, ::1] out) noexcept nogil:
+    # syrk filled the upper triangle in column-major terms, i.e. out[j, i]
+    # for i <= j in C order; mirror it.
+    cdef int m = out.shape[0], i, j
+    for i in range(m):
+        for j in range(i + 1, m):
+            out[i, j] = out[j, i]
+
+
+def centered_gram(const floating[:, :] X, const floating[::1] x_mean,
+                  const floating[::1] sw, bint weighted, bint center,
+                  floating[:, ::1] out):
+    """out = Z^T Z, shape (p, p): the primal Gram matrix, for n >= p."""
+    cdef int n = X.shape[0], p = X.shape[1], i, j, i0, m
+    cdef int block = max(1, min(n, BLOCK_BYTES // max(1, p * sizeof(floating))))
+    cdef floating[:, ::1] buf = np.empty((block, p), dtype=np.asarray(out).dtype)
+    cdef floating scale, mu
+    cdef floating beta = 0.0
+    cdef bint c_order = X.strides[1] <= X.strides[0]
+    with nogil:
+        i0 = 0
+        while i0 < n:
+            m = min(block, n - i0)
+            if c_order:
+                for i in range(m):
+                    scale = <floating> sqrt(sw[i0 + i]) if weighted else 1.0
+                    for j in range(p):
+                        mu = x_mean[j] if center else 0.0
+                        buf[i, j] = (X[i0 + i, j] - mu) * scale
+            else:
+                for j in range(p):
+                    mu = x_mean[j] if center else 0.0
+                    for i in range(m):
+                        scale = <floating> sqrt(sw[i0 + i]) if weighted else 1.0
+                        buf[i, j] = (X[i0 + i, j] - mu) * scale
+            # buf is a column-major (p, m) matrix: out += buf buf^T.
+            _syrk(c'U', c'N', p, m, 1.0, &buf[0, 0], p, beta, &out[0, 0], p)
+            beta = 1.0
+            i0 += m
+        if n == 0:
+            for i in range(p):
+                for j in range(p):
+                    out[i, j] = 0.0
+        _symmetrize(out)
+
+
+def centered_kernel(const floating[:, :] X, const floating[::1] x_mean,
+                    const floating[::1] sw, bint weighted, bint center,
+                    floating[:, ::1] out):
+    """out = Z Z^T, shape (n, n): the dual (kernel) Gram matrix, for p > n."""
+    cdef int n = X.shape[0], p = X.shape[1], i, j, j0, m
+    cdef int block = max(1, min(p, BLOCK_BYTES // max(1, n * sizeof(floating))))
+    cdef floating[:, ::1] buf = np.empty((block, n), dtype=np.asarray(out).dtype)
+    cdef floating mu
+    cdef floating beta = 0.0
+    cdef floating[::1] scale = np.ones(n, dtype=np.asarray(out).dtype)
+    with nogil:
+        if weighted:
+            for i in range(n):
+                scale[i] = <floating> sqrt(sw[i])
+        j0 = 0
+        while j0 < p:
+            m = min(block, p - j0)
+            for i in range(n):
+                for j in range(m):
+                    mu = x_mean[j0 + j] if center else 0.0
+                    buf[j, i] = (X[i, j0 + j] - mu) * scale[i]
+            # buf is a column-major (n, m) matrix: out += buf buf^T.
+            _syrk(c'U', c'N', n, m, 1.0, &buf[0, 0], n, beta, &out[0, 0], n)
+            beta = 1.0
+            j0 += m
+        if p == 0:
+            for i in range(n):
+                for j in range(n):
+                    out[i, j] = 0.0
+        _symmetrize(out)
+
+
+def column_variances(int n, const floating[:, :] X, const floating[::1] X_data,
+                     const int[::1] X_indices, const int[::1] X_indptr,
+                     const floating[::1] sw, bint weighted,
+                     const floating[::1] x_mean, bint center, bint sparse):
+    """sum_i s_i (x_ij - xbar_j)^2 for every column j, in float64.
+
+    Dense X is read through its strides (C or Fortran order); sparse X is CSC
+    (X_indptr over columns) and is not centred: the mean's share is removed
+    analytically, using sum_i s_i x_ij = n_s * xbar_j.
+    """
+    cdef bint dense = not sparse
+    cdef bint c_order = X.strides[1] <= X.strides[0]
+    cdef int p = X.shape[1] if dense else X_indptr.shape[0] - 1
+    cdef double[::1] out = np.zeros(p, dtype=np.float64)
+    cdef double[::1] sums = np.zeros(p, dtype=np.float64)
+    cdef double s_i, d, n_weight = 0.0
+    cdef int i, j, k
+    with nogil:
+        if dense and c_order:
+            for i in range(n):
+                s_i = sw[i] if weighted else 1.0
+                for j in range(p):
+                    d = X[i, j] - (x_mean[j] if center else 0.0)
+                    out[j] += s_i * d * d
+        elif dense:
+            for j in range(p):
+                for i in range(n):
+                    s_i = sw[i] if weighted else 1.0
+                    d = X[i, j] - (x_mean[j] if center else 0.0)
+                    out[j] += s_i * d * d
+        else:
+            for i in range(n):
+                n_weight += sw[i] if weighted else 1.0
+            for j in range(p):
+                for k in range(X_indptr[j], X_indptr[j + 1]):
+                    s_i = sw[X_indices[k]] if weighted else 1.0
+                    out[j] += s_i * X_data[k] * X_data[k]
+                if center:
+                    out[j] = fmax(out[j] - n_weight * x_mean[j] * x_mean[j], 0.0)
+    return np.asarray(out)

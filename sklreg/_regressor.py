@@ -1,0 +1,168 @@
+"""RegularizedRegressor: squared loss with an L1, L2 or elastic-net penalty."""
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _solvers
+from ._base import center_problem, effective_l1_ratio, normalized_sample_weight
+
+
+class RegularizedRegressor(RegressorMixin, BaseEstimator):
+    r"""Linear regression with an L1, L2 or elastic-net penalty.
+
+    Minimises, over the coefficients ``w`` and the intercept ``b``::
+
+        1 / (2 n) * sum_i s_i (y_i - x_i w - b)^2
+            + alpha * (r * ||w||_1 + (1 - r) / 2 * ||w||_2^2)
+
+    where ``r = 1`` for ``penalty="l1"``, ``r = 0`` for ``"l2"`` and
+    ``r = l1_ratio`` for ``"elasticnet"``, and the sample weights ``s`` are
+    rescaled to sum to ``n`` (all ones without ``sample_weight``).
+
+    Mapping to scikit-learn (same objective, same solution):
+    ``Lasso(alpha=a)`` is ``penalty="l1", alpha=a``;
+    ``ElasticNet(alpha=a, l1_ratio=r)`` is ``penalty="elasticnet", alpha=a,
+    l1_ratio=r``; ``Ridge(alpha=A)`` is ``penalty="l2", alpha=A / n`` for
+    unweighted data (``A / sum(sample_weight)`` with weights).
+
+    Parameters
+    ----------
+    penalty : {"l1", "l2", "elasticnet"}, default="l2"
+        L1 gives sparse coefficients, L2 small dense ones, elastic net a mix.
+    alpha : float >= 0, default=1.0
+        Regularization strength (the "lambda" of the literature).
+    l1_ratio : float in [0, 1], default=0.5
+        The L1 share ``r`` of the elastic-net penalty; used only when
+        ``penalty="elasticnet"``.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept.  X is never centred in memory (sparse
+        X stays sparse): the solvers centre implicitly.
+    max_iter : int, default=1000
+        Maximum number of full coordinate-descent sweeps, or of
+        conjugate-gradient iterations.
+    tol : float, default=1e-4
+        Coordinate descent stops when the duality gap is at most
+        ``tol * sum_i s_i (y_i - ybar)^2`` on the n-scaled objective (the
+        criterion of scikit-learn's Lasso); conjugate gradient when the
+        gradient norm is at most ``tol`` times its value at ``w = 0``.
+    warm_start : bool, default=False
+        Start from the previous ``coef_`` when refitting.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative (coordinate descent).
+    solver : {"auto", "cd", "cd_gram", "cg", "cholesky"}, default="auto"
+        ``"cd"``: coordinate descent with residual updates (dense or sparse).
+        ``"cd_gram"``: coordinate descent on the precomputed centred Gram
+        matrix (covariance updates).  ``"cg"``: conjugate gradient on the
+        fused-gradient kernel, L2 only.  ``"cholesky"``: direct solve on the
+        primal (p <= n) or dual (p > n) Gram matrix, L2 and dense X only.
+        ``"auto"``: for an L2-only penalty, ``"cholesky"`` on dense X with
+        ``min(n, p) <= 8192`` and ``"cg"`` otherwise; with an L1 part (or
+        ``positive=True``), ``"cd_gram"`` when ``n >= 2 p`` and
+        ``p <= 4096``, else ``"cd"``.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+    intercept_ : float or ndarray of shape (n_targets,)
+    n_iter_ : int
+        Sweeps (coordinate descent) or iterations (CG) of the slowest
+        target; 1 for the direct solve.
+    dual_gap_ : float or ndarray of shape (n_targets,) or None
+        Duality gap at the solution on the scale of the objective above
+        (coordinate-descent solvers; None otherwise).
+    solver_ : str
+        The solver that was used.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when X has string feature names.
+    """
+
+    _parameter_constraints = {
+        "penalty": [StrOptions({"l1", "l2", "elasticnet"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "positive": ["boolean"],
+        "solver": [StrOptions({"auto", "cd", "cd_gram", "cg", "cholesky"})],
+    }
+
+    def __init__(self, penalty="l2", alpha=1.0, l1_ratio=0.5, fit_intercept=True,
+                 max_iter=1000, tol=1e-4, warm_start=False, positive=False,
+                 solver="auto"):
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.positive = positive
+        self.solver = solver
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model; X dense or CSR/CSC sparse, y of shape (n,) or (n, k)."""
+        X, y = validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
+            multi_output=True, y_numeric=True,
+        )
+        sw = normalized_sample_weight(sample_weight, X)
+        Y = np.asarray(y, dtype=X.dtype).reshape(X.shape[0], -1)
+        problem = center_problem(X, Y, sw, self.fit_intercept)
+        r = effective_l1_ratio(self.penalty, self.l1_ratio)
+        solver = _solvers.resolve_solver(self.solver, problem, r, self.positive)
+
+        coef = self._initial_coef(problem)
+        n_iter, gaps = np.ones(Y.shape[1], dtype=int), None
+        if solver in ("cd", "cd_gram"):
+            n_iter, gaps = _solvers.coordinate_descent(
+                problem, coef, self.alpha, r, self.positive, self.max_iter, self.tol,
+                gram=solver == "cd_gram")
+        elif solver == "cg":
+            n_iter = _solvers.conjugate_gradient(problem, coef, self.alpha,
+                                                 self.max_iter, self.tol)
+        else:
+            coef = _solvers.cholesky(problem, self.alpha)
+
+        coef = np.asarray(coef, dtype=X.dtype)
+        intercept = (problem.y_mean - coef.astype(np.float64) @ problem.x_mean.astype(np.float64)
+                     if self.fit_intercept else np.zeros(Y.shape[1]))
+        intercept = intercept.astype(X.dtype)
+        if y.ndim == 1:
+            self.coef_, self.intercept_ = coef[0], intercept[0]
+            self.dual_gap_ = None if gaps is None else float(gaps[0])
+        else:
+            self.coef_, self.intercept_ = coef, intercept
+            self.dual_gap_ = gaps
+        self.n_iter_ = int(np.max(n_iter)) if len(n_iter) else 0
+        self.solver_ = solver
+        return self
+
+    def _initial_coef(self, problem):
+        shape = (problem.Y.shape[1], problem.n_features)
+        previous = getattr(self, "coef_", None)
+        if self.warm_start and previous is not None:
+            previous = np.reshape(previous, (-1, previous.shape[-1]))
+            if previous.shape == shape:
+                return np.array(previous, dtype=problem.dtype)
+        return np.zeros(shape, dtype=problem.dtype)
+
+    def predict(self, X):
+        """x_i w + b for every row of X."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"],
+                          dtype=[np.float64, np.float32], reset=False)
+        return safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        return tags

@@ -1,0 +1,204 @@
+"""Squared-loss solvers: bind a CenteredProblem to the compiled kernels.
+
+All kernels work on the n-scaled objective
+    1/2 sum_i s_i (yc_i - xc_i w)^2 + l1 ||w||_1 + l2/2 ||w||^2,
+with l1 = n * alpha * r and l2 = n * alpha * (1 - r); this module makes
+that conversion once, in ``penalty_weights``.
+"""
+import warnings
+
+import numpy as np
+import scipy.linalg as la
+from sklearn.exceptions import ConvergenceWarning
+
+from ._base import csc_arrays, csr_arrays, empty_like_dtype, is_sparse
+from ._core import _cd, _fused, _gram
+
+#: Gram-matrix ("covariance") coordinate descent pays off once X has several
+#: rows per column; above this many columns the p x p matrix is too large.
+GRAM_MIN_ROWS_PER_FEATURE = 2
+GRAM_MAX_FEATURES = 4096
+#: A dense direct solve factors a min(n, p)-sized Gram matrix.
+CHOLESKY_MAX_SIZE = 8192
+
+
+def penalty_weights(problem, alpha, l1_ratio):
+    n = problem.n_samples
+    return n * alpha * l1_ratio, n * alpha * (1.0 - l1_ratio)
+
+
+def resolve_solver(solver, problem, l1_ratio, positive):
+    """The solver "auto" stands for, after checking explicit choices."""
+    l2_only = l1_ratio == 0.0
+    sparse = is_sparse(problem.X)
+    n, p = problem.n_samples, problem.n_features
+    if solver in ("cg", "cholesky"):
+        if not l2_only or positive:
+            raise ValueError(
+                f"solver={solver!r} solves the L2 penalty only (penalty='l2' or "
+                f"l1_ratio=0) with positive=False; use solver='cd' or 'cd_gram'."
+            )
+        if solver == "cholesky" and sparse:
+            raise ValueError("solver='cholesky' needs dense X; use 'cg' for sparse X.")
+        return solver
+    if solver != "auto":
+        return solver
+    if l2_only and not positive:
+        if not sparse and min(n, p) <= CHOLESKY_MAX_SIZE:
+            return "cholesky"
+        return "cg"
+    if n >= GRAM_MIN_ROWS_PER_FEATURE * p and p <= GRAM_MAX_FEATURES:
+        return "cd_gram"
+    return "cd"
+
+
+def _warn(message):
+    warnings.warn(message, ConvergenceWarning, stacklevel=4)
+
+
+def _gram_and_rhs(problem):
+    """Q = Xc^T S Xc (p x p) and q = Xc^T S Yc (p x k) in X's dtype."""
+    X, dtype = problem.X, problem.dtype
+    p = problem.n_features
+    rhs = np.asarray(X.T @ problem.weighted(problem.centered_targets()), dtype=dtype)
+    if is_sparse(X):
+        XS = X if problem.sw is None else X.multiply(problem.sw[:, None]).tocsc()
+        Q = np.asarray((X.T @ XS).toarray(), dtype=dtype, order="C")
+        if problem.fit_intercept:
+            Q -= problem.n_samples * np.outer(problem.x_mean, problem.x_mean).astype(dtype)
+        # rhs needs no correction: sum_i s_i yc_i = 0.
+    else:
+        Q = np.empty((p, p), dtype=dtype)
+        _gram.centered_gram(X, problem.x_mean, _sw_or_empty(problem), problem.sw is not None,
+                            problem.fit_intercept, Q)
+    return Q, rhs
+
+
+def _sw_or_empty(problem):
+    return problem.sw if problem.sw is not None else empty_like_dtype(problem.dtype)
+
+
+def coordinate_descent(problem, coef, alpha, l1_ratio, positive, max_iter, tol, gram):
+    """Fit every target in place on coef (n_targets, p); return n_iter, gaps."""
+    dtype = problem.dtype
+    l1, l2 = penalty_weights(problem, alpha, l1_ratio)
+    empty1, empty2 = empty_like_dtype(dtype), empty_like_dtype(dtype, 2)
+    empty_f = empty_like_dtype(dtype, 2, "F")
+    idx_empty = np.empty(0, dtype=np.intc)
+    X_dense, data, indices, indptr = empty_f, empty1, idx_empty, idx_empty
+    Q, rhs = empty2, None
+    sw = _sw_or_empty(problem)
+    if gram:
+        layout = _cd.GRAM
+        Q, rhs = _gram_and_rhs(problem)
+        hess = np.ascontiguousarray(np.diag(Q), dtype=np.float64)
+    else:
+        if is_sparse(problem.X):
+            layout = _cd.SPARSE
+            data, indices, indptr = csc_arrays(problem.X)
+            dense_view = empty_f
+        else:
+            layout = _cd.DENSE
+            # Columns must be contiguous for the per-coordinate passes.
+            X_dense = dense_view = np.asfortranarray(problem.X)
+        hess = _gram.column_variances(
+            problem.n_samples, dense_view if layout == _cd.DENSE else empty2, data,
+            indices, indptr, sw, problem.sw is not None, problem.x_mean,
+            problem.fit_intercept, layout == _cd.SPARSE)
+
+    n_targets = problem.Y.shape[1]
+    n_iter = np.zeros(n_targets, dtype=int)
+    gaps = np.zeros(n_targets)
+    for k in range(n_targets):
+        y = np.ascontiguousarray(problem.Y[:, k]) if not gram else empty1
+        q = np.ascontiguousarray(rhs[:, k]) if gram else empty1
+        w = np.ascontiguousarray(coef[k], dtype=dtype)
+        tol_gap = tol * problem.y_norm2[k]
+        gap, it = _cd.enet_coordinate_descent(
+            layout, X_dense, data, indices, indptr, Q, q, y, sw, problem.sw is not None,
+            problem.x_mean, float(problem.y_mean[k]), float(problem.y_norm2[k]),
+            problem.fit_intercept, hess, w, l1, l2, positive, max_iter, tol, tol_gap)
+        coef[k] = w
+        n_iter[k], gaps[k] = it, gap / problem.n_samples
+        if not gap <= tol_gap:
+            _warn(f"Coordinate descent did not converge in max_iter={max_iter} "
+                  f"sweeps: duality gap {gap:.3e} > tolerance {tol_gap:.3e}. "
+                  "Increase max_iter, or check the scale of the features.")
+    return n_iter, gaps
+
+
+def conjugate_gradient(problem, coef, alpha, max_iter, tol):
+    """L2 fit of every target by CG on the fused-gradient kernel."""
+    X, dtype = problem.X, problem.dtype
+    _, l2 = penalty_weights(problem, alpha, 0.0)
+    empty1, idx_empty = empty_like_dtype(dtype), np.empty(0, dtype=np.intc)
+    sw = _sw_or_empty(problem)
+    if is_sparse(X):
+        if X.format == "csr":
+            layout, (data, indices, indptr) = _fused.CSR, csr_arrays(X)
+        else:
+            layout, (data, indices, indptr) = _fused.CSC, csc_arrays(X)
+        X_dense = empty_like_dtype(dtype, 2)
+        csc = csc_arrays(X) if layout == _fused.CSC else csc_arrays(X.tocsc())
+        diag = _gram.column_variances(problem.n_samples, X_dense, *csc, sw,
+                                      problem.sw is not None, problem.x_mean,
+                                      problem.fit_intercept, True)
+    else:
+        if not (X.flags.c_contiguous or X.flags.f_contiguous):
+            X = np.ascontiguousarray(X)
+        layout = _fused.DENSE_C if X.flags.c_contiguous else _fused.DENSE_F
+        data, indices, indptr = empty1, idx_empty, idx_empty
+        X_dense = X
+        diag = _gram.column_variances(problem.n_samples, X, empty1, idx_empty, idx_empty, sw,
+                                      problem.sw is not None, problem.x_mean,
+                                      problem.fit_intercept, False)
+    n_targets = problem.Y.shape[1]
+    n_iter = np.zeros(n_targets, dtype=int)
+    for k in range(n_targets):
+        y = np.ascontiguousarray(problem.Y[:, k])
+        w = np.ascontiguousarray(coef[k], dtype=dtype)
+        it, rel = _fused.conjugate_gradient(
+            layout, X_dense, data, indices, indptr, y, float(problem.y_mean[k]), sw,
+            problem.sw is not None, problem.x_mean, problem.fit_intercept, diag, w, l2,
+            max_iter, tol)
+        coef[k] = w
+        n_iter[k] = it
+        if rel > tol:
+            _warn(f"Conjugate gradient did not converge in max_iter={max_iter} "
+                  f"iterations: relative gradient norm {rel:.3e} > tol={tol:.3e}.")
+    return n_iter
+
+
+def cholesky(problem, alpha):
+    """Direct L2 solve on the primal (p <= n) or dual (p > n) Gram matrix."""
+    X, dtype = problem.X, problem.dtype
+    n, p = X.shape
+    _, l2 = penalty_weights(problem, alpha, 0.0)
+    sw = _sw_or_empty(problem)
+    weighted = problem.sw is not None
+    Yc = problem.centered_targets()
+    if p <= n:
+        G = np.empty((p, p), dtype=dtype)
+        _gram.centered_gram(X, problem.x_mean, sw, weighted, problem.fit_intercept, G)
+        G.flat[:: p + 1] += l2
+        rhs = np.asarray(X.T @ problem.weighted(Yc), dtype=dtype)
+        return _spd_solve(G, rhs).T
+    # Dual: w = Z^T (Z Z^T + l2 I)^-1 sqrt(s) yc with Z = sqrt(S) Xc.
+    K = np.empty((n, n), dtype=dtype)
+    _gram.centered_kernel(X, problem.x_mean, sw, weighted, problem.fit_intercept, K)
+    K.flat[:: n + 1] += l2
+    root = np.ones(n, dtype=dtype) if not weighted else np.sqrt(problem.sw)
+    a = _spd_solve(K, (root * Yc.T).T) * root[:, None]
+    coef = np.asarray(X.T @ a, dtype=dtype)
+    if problem.fit_intercept:
+        coef -= np.outer(problem.x_mean, a.sum(axis=0)).astype(dtype)
+    return coef.T
+
+
+def _spd_solve(A, B):
+    """Solve A X = B for symmetric positive (semi-)definite A."""
+    try:
+        return la.solve(A, B, assume_a="pos", check_finite=False)
+    except (la.LinAlgError, ValueError):
+        # Singular (alpha = 0 with collinear columns): minimum-norm solution.
+        return la.lstsq(A, B, check_finite=False)[0]
