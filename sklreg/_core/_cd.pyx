@@ -20,15 +20,15 @@ The data enter in one of three layouts, chosen by the caller:
 - GRAM:   the centred weighted Gram matrix Q = Xc^T S Xc and q = Xc^T S yc
   (covariance updates: each coordinate costs O(p), independent of n).
 
-Outer loop: a full sweep over all features, then sweeps over the active set
-(the non-zero coefficients) until their changes are small, then a full sweep
-again.  Whenever a full sweep changes the coefficients by less than tol
-(relative), the duality gap is computed; the solver stops when it is below
-tol_gap.  The penalty is reached only through ``_penalty.pxd``.
+Sweeps alternate: a full sweep over all features, then sweeps over the
+active set (the non-zero coefficients) until their changes are small, then a
+full sweep again.  Whenever a full sweep changes the coefficients little
+(relative to a threshold that tightens as needed), the duality gap is computed; the solver stops when it
+is below tol_gap.  Every sweep counts as one iteration against max_iter.  The penalty is reached only through ``_penalty.pxd``.
 """
 import numpy as np
 from cython cimport floating
-from libc.math cimport fabs, fmax, fmin, INFINITY
+from libc.math cimport fabs, fmax, fmin, sqrt, INFINITY
 
 from ._blas cimport _dot, _axpy, _gemv
 from ._penalty cimport (enet_coordinate_step, enet_value, enet_dual_scale,
@@ -155,9 +155,9 @@ def enet_coordinate_descent(
     cdef double[::1] grad = np.zeros(p, dtype=np.float64)
     cdef int[::1] active = np.zeros(p, dtype=np.intc)
     cdef double n_weight = 0.0, offset = 0.0, gap = INFINITY
-    cdef double g, z, w_old, w_new, delta, d_w_max, w_max, acc, s_i, mu
-    cdef int i, j, k, jj, n_iter = 0, n_inner, n_active = 0, n_sweep
-    cdef bint full_sweep
+    cdef double g, z, w_old, w_new, delta, d_w_max, w_max, acc, s_i, mu, settle_tol
+    cdef int i, j, k, jj, n_iter = 0, n_active = 0, n_sweep
+    cdef bint full_sweep, settled, gap_is_current = False
 
     if p == 0:
         return 0.0, 0
@@ -189,76 +189,80 @@ def enet_coordinate_descent(
             else:
                 offset = -acc   # true residual = resid - offset
 
+        # Every sweep, over all features or over the active set, counts as
+        # one iteration against max_iter.  A sweep has "settled" when no
+        # coefficient moved by more than settle_tol relative to the largest;
+        # the gap is ~ distance^2 while the moves are ~ distance, so checks
+        # start at sqrt(tol) and tighten tenfold whenever a gap check fails.
+        settle_tol = sqrt(tol)
+        full_sweep = True
         while n_iter < max_iter:
             n_iter += 1
-            full_sweep = True
-            n_inner = 0
-            while True:
-                d_w_max = 0.0
-                w_max = 0.0
-                n_sweep = p if full_sweep else n_active
-                if full_sweep:
-                    n_active = 0
-                for jj in range(n_sweep):
-                    j = jj if full_sweep else active[jj]
-                    w_old = w[j]
-                    mu = x_mean[j] if fit_intercept else 0.0
-                    # g = xc_j . S r : the coordinate's negative data gradient.
-                    if layout == _DENSE:
-                        if weighted:
-                            acc = 0.0
-                            for i in range(n):
-                                acc += sw[i] * X[i, j] * resid[i]
-                            g = acc
-                        else:
-                            g = _dot(n, &X[0, j], 1, &resid[0], 1)
-                    elif layout == _SPARSE:
+            d_w_max = 0.0
+            w_max = 0.0
+            n_sweep = p if full_sweep else n_active
+            if full_sweep:
+                n_active = 0
+            for jj in range(n_sweep):
+                j = jj if full_sweep else active[jj]
+                w_old = w[j]
+                mu = x_mean[j] if fit_intercept else 0.0
+                # g = xc_j . S r : the coordinate's negative data gradient.
+                if layout == _DENSE:
+                    if weighted:
                         acc = 0.0
-                        for k in range(X_indptr[j], X_indptr[j + 1]):
-                            i = X_indices[k]
-                            s_i = sw[i] if weighted else 1.0
-                            acc += s_i * X_data[k] * resid[i]
-                        g = acc - offset * n_weight * mu
+                        for i in range(n):
+                            acc += sw[i] * X[i, j] * resid[i]
+                        g = acc
                     else:
-                        g = q[j] - Qw[j]
-                    z = hess[j] * w_old + g
-                    w_new = enet_coordinate_step(z, hess[j], l1, l2, positive)
-                    delta = w_new - w_old
-                    if delta != 0.0:
-                        w[j] = <floating> w_new
-                        if layout == _DENSE:
-                            # r -= delta * (x_j - mu_j), fused in one pass.
-                            for i in range(n):
-                                resid[i] = <floating> (resid[i] - delta * X[i, j] + delta * mu)
-                        elif layout == _SPARSE:
-                            for k in range(X_indptr[j], X_indptr[j + 1]):
-                                resid[X_indices[k]] -= <floating> (delta * X_data[k])
-                            offset -= delta * mu
-                        else:
-                            _axpy(p, <floating> delta, &Q[j, 0], 1, &Qw[0], 1)
-                    d_w_max = fmax(d_w_max, fabs(delta))
-                    w_max = fmax(w_max, fabs(w_new))
-                    if full_sweep and w_new != 0.0:
-                        active[n_active] = j
-                        n_active += 1
-                if w_max == 0.0 or d_w_max <= tol * w_max:
-                    break    # this sweep barely moved: go check optimality
-                # Large changes: cycle on the active set (at most max_iter
-                # sweeps) before paying for another full sweep.
-                full_sweep = False
-                n_inner += 1
-                if n_inner > max_iter or n_active == 0:
-                    break
-            if not full_sweep:
+                        g = _dot(n, &X[0, j], 1, &resid[0], 1)
+                elif layout == _SPARSE:
+                    acc = 0.0
+                    for k in range(X_indptr[j], X_indptr[j + 1]):
+                        i = X_indices[k]
+                        s_i = sw[i] if weighted else 1.0
+                        acc += s_i * X_data[k] * resid[i]
+                    g = acc - offset * n_weight * mu
+                else:
+                    g = q[j] - Qw[j]
+                z = hess[j] * w_old + g
+                w_new = enet_coordinate_step(z, hess[j], l1, l2, positive)
+                delta = w_new - w_old
+                if delta != 0.0:
+                    w[j] = <floating> w_new
+                    if layout == _DENSE:
+                        # r -= delta * (x_j - mu_j), fused in one pass.
+                        for i in range(n):
+                            resid[i] = <floating> (resid[i] - delta * X[i, j] + delta * mu)
+                    elif layout == _SPARSE:
+                        for k in range(X_indptr[j], X_indptr[j + 1]):
+                            resid[X_indices[k]] -= <floating> (delta * X_data[k])
+                        offset -= delta * mu
+                    else:
+                        _axpy(p, <floating> delta, &Q[j, 0], 1, &Qw[0], 1)
+                d_w_max = fmax(d_w_max, fabs(delta))
+                w_max = fmax(w_max, fabs(w_new))
+                if full_sweep and w_new != 0.0:
+                    active[n_active] = j
+                    n_active += 1
+            settled = w_max == 0.0 or d_w_max <= settle_tol * w_max
+            if full_sweep:
+                if settled:
+                    gap = _duality_gap(layout, n, p, X, X_data, X_indices, X_indptr,
+                                       Q, q, y, sw, weighted, y_mean, y_norm2,
+                                       fit_intercept, w, resid, &offset, Qw, work_n,
+                                       work_p, grad, l1, l2, positive)
+                    gap_is_current = True
+                    if gap <= tol_gap:
+                        break
+                    settle_tol *= 0.1
+                # Cycle on the active set before paying for another full sweep.
+                full_sweep = n_active == 0
+            elif settled:
                 # The active set settled; a full sweep must confirm it.
-                continue
-            gap = _duality_gap(layout, n, p, X, X_data, X_indices, X_indptr,
-                               Q, q, y, sw, weighted, y_mean, y_norm2,
-                               fit_intercept, w, resid, &offset, Qw, work_n,
-                               work_p, grad, l1, l2, positive)
-            if gap <= tol_gap:
-                break
-        else:
+                full_sweep = True
+            gap_is_current = False
+        if not gap_is_current:
             gap = _duality_gap(layout, n, p, X, X_data, X_indices, X_indptr,
                                Q, q, y, sw, weighted, y_mean, y_norm2,
                                fit_intercept, w, resid, &offset, Qw, work_n,
