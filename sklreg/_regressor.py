@@ -2,6 +2,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
@@ -113,6 +114,10 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
             self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
             multi_output=True, y_numeric=True,
         )
+        if sp.issparse(X) and not X.has_canonical_format:
+            # Duplicate entries sum; the kernels assume one entry per cell.
+            X = X.copy()
+            X.sum_duplicates()
         sw = normalized_sample_weight(sample_weight, X)
         Y = np.asarray(y, dtype=X.dtype).reshape(X.shape[0], -1)
         problem = center_problem(X, Y, sw, self.fit_intercept)

@@ -155,7 +155,7 @@ def enet_coordinate_descent(
     cdef double[::1] grad = np.zeros(p, dtype=np.float64)
     cdef int[::1] active = np.zeros(p, dtype=np.intc)
     cdef double n_weight = 0.0, offset = 0.0, gap = INFINITY
-    cdef double g, z, w_old, w_new, delta, d_w_max, w_max, acc, s_i, mu, settle_tol
+    cdef double g, z, w_old, w_new, delta, d_w_max, w_max, acc, s_i, mu, settle_tol, eps
     cdef int i, j, k, jj, n_iter = 0, n_active = 0, n_sweep
     cdef bint full_sweep, settled, gap_is_current = False
 
@@ -195,6 +195,7 @@ def enet_coordinate_descent(
         # the gap is ~ distance^2 while the moves are ~ distance, so checks
         # start at sqrt(tol) and tighten tenfold whenever a gap check fails.
         settle_tol = sqrt(tol)
+        eps = 1.2e-7 if floating is float else 2.3e-16
         full_sweep = True
         while n_iter < max_iter:
             n_iter += 1
@@ -254,6 +255,11 @@ def enet_coordinate_descent(
                                        work_p, grad, l1, l2, positive)
                     gap_is_current = True
                     if gap <= tol_gap:
+                        break
+                    if settle_tol < eps:
+                        # Moves already below the dtype's resolution: more
+                        # sweeps cannot lower the gap (typical of float32
+                        # with a tiny tol).  The caller warns.
                         break
                     settle_tol *= 0.1
                 # Cycle on the active set before paying for another full sweep.
