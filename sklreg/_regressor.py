@@ -60,10 +60,13 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         matrix (covariance updates).  ``"cg"``: conjugate gradient on the
         fused-gradient kernel, L2 only.  ``"cholesky"``: direct solve on the
         primal (p <= n) or dual (p > n) Gram matrix, L2 and dense X only.
-        ``"auto"``: for an L2-only penalty, ``"cholesky"`` on dense X with
-        ``min(n, p) <= 8192`` and ``"cg"`` otherwise; with an L1 part (or
-        ``positive=True``), ``"cd_gram"`` when ``n >= 2 p`` and
-        ``p <= 4096``, else ``"cd"``.
+        ``"auto"``: for an L2-only penalty on dense X with
+        ``min(n, p) <= 8192``, CG for at most ``max(5, min(n, p) // 32)``
+        iterations (about the cost of forming the Gram matrix), then
+        ``"cholesky"`` if CG has not converged; ``"cg"`` for sparse or larger
+        X.  With an L1 part (or ``positive=True``): ``"cd_gram"`` when
+        ``n >= 2 p`` and ``p <= 4096``, else ``"cd"``.  ``solver_`` says
+        which one ran.
 
     Attributes
     ----------
@@ -124,19 +127,14 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         r = effective_l1_ratio(self.penalty, self.l1_ratio)
         solver = _solvers.resolve_solver(self.solver, problem, r, self.positive)
 
-        coef = self._initial_coef(problem)
-        n_iter, gaps = np.ones(Y.shape[1], dtype=int), None
-        if solver in ("cd", "cd_gram"):
-            n_iter, gaps = _solvers.coordinate_descent(
-                problem, coef, self.alpha, r, self.positive, self.max_iter, self.tol,
-                gram=solver == "cd_gram")
-        elif solver == "cg":
-            n_iter = _solvers.conjugate_gradient(problem, coef, self.alpha,
-                                                 self.max_iter, self.tol)
-        else:
-            coef = _solvers.cholesky(problem, self.alpha)
-
+        coef, n_iter, gaps, solver = _solvers.solve(
+            problem, solver, self._initial_coef(problem), self.alpha, r, self.positive,
+            self.max_iter, self.tol)
         coef = np.asarray(coef, dtype=X.dtype)
+        if not np.all(np.isfinite(coef)):
+            raise ValueError(
+                f"The {solver!r} solver overflowed in {X.dtype}: the data are too "
+                "large for this precision. Rescale X and y, or fit in float64.")
         intercept = (problem.y_mean - coef.astype(np.float64) @ problem.x_mean.astype(np.float64)
                      if self.fit_intercept else np.zeros(Y.shape[1]))
         intercept = intercept.astype(X.dtype)

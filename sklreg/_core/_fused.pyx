@@ -148,7 +148,8 @@ def conjugate_gradient(int layout, const floating[:, :] X,
                        int max_iter, double tol):
     """Solve grad(w) = 0 by Jacobi-preconditioned CG, in place on w.
 
-    diag holds the curvature of each coordinate (sum_i s_i (x_ij - xbar_j)^2).
+    diag holds the curvature of each coordinate (sum_i s_i (x_ij - xbar_j)^2)
+    for a Jacobi preconditioner (a constant diag is plain CG, rescaled).
     Stops when ||grad(w)|| <= tol * ||Xc^T S yc||.  Returns (n_iter, the
     relative gradient norm reached).
     """
@@ -162,7 +163,8 @@ def conjugate_gradient(int layout, const floating[:, :] X,
     cdef floating[::1] t = np.zeros(max(n, 1), dtype=dtype)
     cdef double[::1] inv_m = np.ones(p, dtype=np.float64)
     cdef const floating* Xp = &X[0, 0] if layout <= _DENSE_F and n > 0 and p > 0 else NULL
-    cdef double b_norm, r_norm, rz, rz_new, dHd, step, beta
+    cdef double b_norm = 0.0, r_norm, rz, rz_new, dHd, step, beta
+    cdef bint cold
 
     if p == 0:
         return 0, 0.0
@@ -170,12 +172,17 @@ def conjugate_gradient(int layout, const floating[:, :] X,
         for j in range(p):
             if diag[j] + l2 > 0.0:
                 inv_m[j] = 1.0 / (diag[j] + l2)
-        # ||b|| = ||grad(0)||: the scale that tol is relative to.
-        _fused_pass(layout, n, p, Xp, X_data, X_indices, X_indptr, y, y_mean,
-                    True, sw, weighted, x_mean, center, &zeros[0], &r[0], &t[0], l2)
-        b_norm = _norm(p, &r[0])
+        # ||b|| = ||grad(0)||: the scale that tol is relative to.  A cold
+        # start gets it from the first gradient, a warm start pays one pass.
+        cold = _norm(p, &w[0]) == 0.0
+        if not cold:
+            _fused_pass(layout, n, p, Xp, X_data, X_indices, X_indptr, y, y_mean,
+                        True, sw, weighted, x_mean, center, &zeros[0], &r[0], &t[0], l2)
+            b_norm = _norm(p, &r[0])
         _fused_pass(layout, n, p, Xp, X_data, X_indices, X_indptr, y, y_mean,
                     True, sw, weighted, x_mean, center, &w[0], &r[0], &t[0], l2)
+        if cold:
+            b_norm = _norm(p, &r[0])
         rz = 0.0
         for j in range(p):
             r[j] = -r[j]

@@ -99,18 +99,17 @@ def centered_kernel(const floating[:, :] X, const floating[::1] x_mean,
 def column_variances(int n, const floating[:, :] X, const floating[::1] X_data,
                      const int[::1] X_indices, const int[::1] X_indptr,
                      const floating[::1] sw, bint weighted,
-                     const floating[::1] x_mean, bint center, bint sparse):
+                     const floating[::1] x_mean, bint center, int layout):
     """sum_i s_i (x_ij - xbar_j)^2 for every column j, in float64.
 
-    Dense X is read through its strides (C or Fortran order); sparse X is CSC
-    (X_indptr over columns) and is not centred: the mean's share is removed
+    layout: 0 dense (read through its strides, C or Fortran order), 1 CSC,
+    2 CSR.  Sparse X is not centred: the mean's share is removed
     analytically, using sum_i s_i x_ij = n_s * xbar_j.
     """
-    cdef bint dense = not sparse
+    cdef bint dense = layout == 0
     cdef bint c_order = X.strides[1] <= X.strides[0]
-    cdef int p = X.shape[1] if dense else X_indptr.shape[0] - 1
+    cdef int p = X.shape[1] if dense else x_mean.shape[0]
     cdef double[::1] out = np.zeros(p, dtype=np.float64)
-    cdef double[::1] sums = np.zeros(p, dtype=np.float64)
     cdef double s_i, d, n_weight = 0.0
     cdef int i, j, k
     with nogil:
@@ -129,10 +128,17 @@ def column_variances(int n, const floating[:, :] X, const floating[::1] X_data,
         else:
             for i in range(n):
                 n_weight += sw[i] if weighted else 1.0
-            for j in range(p):
-                for k in range(X_indptr[j], X_indptr[j + 1]):
-                    s_i = sw[X_indices[k]] if weighted else 1.0
-                    out[j] += s_i * X_data[k] * X_data[k]
-                if center:
+            if layout == 1:
+                for j in range(p):
+                    for k in range(X_indptr[j], X_indptr[j + 1]):
+                        s_i = sw[X_indices[k]] if weighted else 1.0
+                        out[j] += s_i * X_data[k] * X_data[k]
+            else:
+                for i in range(n):
+                    s_i = sw[i] if weighted else 1.0
+                    for k in range(X_indptr[i], X_indptr[i + 1]):
+                        out[X_indices[k]] += s_i * X_data[k] * X_data[k]
+            if center:
+                for j in range(p):
                     out[j] = fmax(out[j] - n_weight * x_mean[j] * x_mean[j], 0.0)
     return np.asarray(out)
