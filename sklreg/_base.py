@@ -5,6 +5,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import _check_sample_weight
 
+from ._core import _gram
+
 #: l1_ratio implied by each penalty name ("elasticnet" uses the parameter).
 _FIXED_L1_RATIO = {"l1": 1.0, "l2": 0.0}
 
@@ -66,14 +68,32 @@ class CenteredProblem:
         return self.Y - self.y_mean.astype(self.dtype)
 
 
+def xt_dot(X, V):
+    """X^T V for V of shape (n,) or (n, k), in X's dtype.
+
+    Dense X goes through scipy's BLAS (``_gram.xt_dot``), sparse X through
+    scipy.sparse; both keep X as it is (a non-contiguous X is made
+    contiguous once).
+    """
+    if sp.issparse(X):
+        return np.asarray(X.T @ V, dtype=X.dtype)
+    if not (X.flags.c_contiguous or X.flags.f_contiguous):
+        X = np.ascontiguousarray(X)
+    rows = np.ascontiguousarray(np.atleast_2d(V.T), dtype=X.dtype)
+    out = np.empty((rows.shape[0], X.shape[1]), dtype=X.dtype)
+    _gram.xt_dot(X, rows, out)
+    return out[0] if V.ndim == 1 else out.T
+
+
 def center_problem(X, Y, sw, fit_intercept):
     n, p = X.shape
     dtype = X.dtype
     if fit_intercept:
         weights = np.ones(n, dtype=dtype) if sw is None else sw
         # One gemv (or sparse matvec) per mean: no n x p temporary.
-        x_mean = np.asarray(X.T @ weights, dtype=np.float64) / n
-        y_mean = np.asarray(Y.T @ weights.astype(np.float64), dtype=np.float64) / n
+        x_mean = np.asarray(xt_dot(X, weights), dtype=np.float64) / n
+        # einsum, not numpy's BLAS: see xt_dot.
+        y_mean = np.einsum("i,ij->j", weights.astype(np.float64), Y.astype(np.float64)) / n
     else:
         x_mean = np.zeros(p, dtype=np.float64)
         y_mean = np.zeros(Y.shape[1], dtype=np.float64)

@@ -135,7 +135,8 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(
                 f"The {solver!r} solver overflowed in {X.dtype}: the data are too "
                 "large for this precision. Rescale X and y, or fit in float64.")
-        intercept = (problem.y_mean - coef.astype(np.float64) @ problem.x_mean.astype(np.float64)
+        intercept = (problem.y_mean - np.einsum("kj,j->k", coef.astype(np.float64),
+                                                problem.x_mean.astype(np.float64))
                      if self.fit_intercept else np.zeros(Y.shape[1]))
         intercept = intercept.astype(X.dtype)
         if y.ndim == 1:

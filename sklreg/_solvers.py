@@ -11,7 +11,7 @@ import numpy as np
 import scipy.linalg as la
 from sklearn.exceptions import ConvergenceWarning
 
-from ._base import csc_arrays, csr_arrays, empty_like_dtype, is_sparse
+from ._base import csc_arrays, csr_arrays, empty_like_dtype, is_sparse, xt_dot
 from ._core import _cd, _fused, _gram
 
 #: Gram-matrix ("covariance") coordinate descent pays off once X has several
@@ -70,7 +70,7 @@ def _gram_and_rhs(problem):
     """Q = Xc^T S Xc (p x p) and q = Xc^T S Yc (p x k) in X's dtype."""
     X, dtype = problem.X, problem.dtype
     p = problem.n_features
-    rhs = np.asarray(X.T @ problem.weighted(problem.centered_targets()), dtype=dtype)
+    rhs = xt_dot(X, problem.weighted(problem.centered_targets()))
     if is_sparse(X):
         XS = X if problem.sw is None else X.multiply(problem.sw[:, None]).tocsc()
         Q = np.asarray((X.T @ XS).toarray(), dtype=dtype, order="C")
@@ -236,7 +236,7 @@ def cholesky(problem, alpha):
         G = np.empty((p, p), dtype=dtype)
         _gram.centered_gram(X, problem.x_mean, sw, weighted, problem.fit_intercept, G)
         G.flat[:: p + 1] += l2
-        rhs = np.asarray(X.T @ problem.weighted(Yc), dtype=dtype)
+        rhs = xt_dot(X, problem.weighted(Yc))
         return _spd_solve(G, rhs).T
     # Dual: w = Z^T (Z Z^T + l2 I)^-1 sqrt(s) yc with Z = sqrt(S) Xc.
     K = np.empty((n, n), dtype=dtype)
@@ -244,7 +244,7 @@ def cholesky(problem, alpha):
     K.flat[:: n + 1] += l2
     root = np.ones(n, dtype=dtype) if not weighted else np.sqrt(problem.sw)
     a = _spd_solve(K, (root * Yc.T).T) * root[:, None]
-    coef = np.asarray(X.T @ a, dtype=dtype)
+    coef = xt_dot(X, a)
     if problem.fit_intercept:
         coef -= np.outer(problem.x_mean, a.sum(axis=0)).astype(dtype)
     return coef.T

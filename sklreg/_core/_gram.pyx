@@ -10,12 +10,12 @@ import numpy as np
 from cython cimport floating
 from libc.math cimport fmax, sqrt
 
-from ._blas cimport _syrk
+from ._blas cimport _gemv, _syrk
 
 # Bytes of X per block: large enough for syrk to run at full speed, small
 # enough to stay in cache.
 cdef enum:
-    BLOCK_BYTES = 2097152
+    BLOCK_BYTES = 8388608
 
 
 cdef void _symmetrize(floating[:, ::1] out) noexcept nogil:
@@ -67,13 +67,18 @@ def centered_gram(const floating[:, :] X, const floating[::1] x_mean,
 def centered_kernel(const floating[:, :] X, const floating[::1] x_mean,
                     const floating[::1] sw, bint weighted, bint center,
                     floating[:, ::1] out):
-    """out = Z Z^T, shape (n, n): the dual (kernel) Gram matrix, for p > n."""
+    """out = Z Z^T, shape (n, n): the dual (kernel) Gram matrix, for p > n.
+
+    Blocks of columns of Z are copied in X's own order (no transposing copy):
+    for C-ordered X a row-major (n, m) buffer, for Fortran X a column-major one.
+    """
     cdef int n = X.shape[0], p = X.shape[1], i, j, j0, m
     cdef int block = max(1, min(p, BLOCK_BYTES // max(1, n * sizeof(floating))))
-    cdef floating[:, ::1] buf = np.empty((block, n), dtype=np.asarray(out).dtype)
+    cdef floating[::1] buf = np.empty(block * n, dtype=np.asarray(out).dtype)
     cdef floating mu
     cdef floating beta = 0.0
     cdef floating[::1] scale = np.ones(n, dtype=np.asarray(out).dtype)
+    cdef bint c_order = X.strides[1] <= X.strides[0]
     with nogil:
         if weighted:
             for i in range(n):
@@ -81,12 +86,20 @@ def centered_kernel(const floating[:, :] X, const floating[::1] x_mean,
         j0 = 0
         while j0 < p:
             m = min(block, p - j0)
-            for i in range(n):
+            if c_order:
+                # buf[i * m + j]: column-major (m, n); out += buf^T buf.
+                for i in range(n):
+                    for j in range(m):
+                        mu = x_mean[j0 + j] if center else 0.0
+                        buf[i * m + j] = (X[i, j0 + j] - mu) * scale[i]
+                _syrk(c'U', c'T', n, m, 1.0, &buf[0], m, beta, &out[0, 0], n)
+            else:
+                # buf[j * n + i]: column-major (n, m); out += buf buf^T.
                 for j in range(m):
                     mu = x_mean[j0 + j] if center else 0.0
-                    buf[j, i] = (X[i, j0 + j] - mu) * scale[i]
-            # buf is a column-major (n, m) matrix: out += buf buf^T.
-            _syrk(c'U', c'N', n, m, 1.0, &buf[0, 0], n, beta, &out[0, 0], n)
+                    for i in range(n):
+                        buf[j * n + i] = (X[i, j0 + j] - mu) * scale[i]
+                _syrk(c'U', c'N', n, m, 1.0, &buf[0], n, beta, &out[0, 0], n)
             beta = 1.0
             j0 += m
         if p == 0:
@@ -141,4 +154,26 @@ def column_variances(int n, const floating[:, :] X, const floating[::1] X_data,
             if center:
                 for j in range(p):
                     out[j] = fmax(out[j] - n_weight * x_mean[j] * x_mean[j], 0.0)
+    return np.asarray(out)
+
+
+def xt_dot(const floating[:, :] X, const floating[:, ::1] V, floating[:, ::1] out):
+    """out[k] = X^T V[k] for each row of V (shape (k, n)); out has shape (k, p).
+
+    X must be C- or Fortran-contiguous.  Going through scipy's BLAS keeps a
+    fit on one BLAS thread pool: numpy ships its own OpenBLAS, whose threads
+    keep spinning after a call and slow the next scipy BLAS call down.
+    """
+    cdef int n = X.shape[0], p = X.shape[1], k, n_vec = V.shape[0]
+    cdef bint c_order = X.strides[1] <= X.strides[0] and X.strides[1] == sizeof(floating)
+    if n == 0 or p == 0:
+        np.asarray(out)[...] = 0
+        return np.asarray(out)
+    with nogil:
+        for k in range(n_vec):
+            if c_order:
+                # Row-major (n, p) is column-major (p, n): X^T v = A v.
+                _gemv(c'N', p, n, 1.0, &X[0, 0], p, &V[k, 0], 1, 0.0, &out[k, 0], 1)
+            else:
+                _gemv(c'T', n, p, 1.0, &X[0, 0], n, &V[k, 0], 1, 0.0, &out[k, 0], 1)
     return np.asarray(out)
