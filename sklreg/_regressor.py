@@ -61,9 +61,10 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         fused-gradient kernel, L2 only.  ``"cholesky"``: direct solve on the
         primal (p <= n) or dual (p > n) Gram matrix, L2 and dense X only.
         ``"auto"``: for an L2-only penalty on dense X with
-        ``min(n, p) <= 8192``, CG for at most ``max(5, min(n, p) // 32)``
-        iterations (about the cost of forming the Gram matrix), then
-        ``"cholesky"`` if CG has not converged; ``"cg"`` for sparse or larger
+        ``min(n, p) <= 8192``, CG for at most ``min(n, p) // 32`` iterations
+        (about the cost of forming the Gram matrix), then ``"cholesky"`` if
+        CG has not converged; directly ``"cholesky"`` when that budget is
+        under 10 iterations; ``"cg"`` for sparse or larger
         X.  With an L1 part (or ``positive=True``): ``"cd_gram"`` when
         ``n >= 2 p`` and ``p <= 4096``, else ``"cd"``.  ``solver_`` says
         which one ran.

@@ -797,3 +797,26 @@ def test_kkt_checker_detects_wrong_solution():
         assert_kkt(X, y, bad, b, alpha, 1.0, sw, atol=1e-6 * alpha)
     with pytest.raises(AssertionError):
         assert_kkt(X, y, coef, b + 0.1, alpha, 1.0, sw, atol=1e-6 * alpha)
+
+
+# --------------------------------------------------------------------------
+# "auto" for dense L2: CG within the cost of a direct solve, else Cholesky
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "alpha, collinear, expected",
+    [(20.0, False, "cg"), (1e-9, True, "cholesky")],
+    ids=["well-conditioned", "ill-conditioned"],
+)
+def test_auto_l2_tries_cg_then_falls_back_to_cholesky(alpha, collinear, expected):
+    rng = np.random.RandomState(0)
+    n, p = 1000, 400                       # CG budget: min(n, p) // 32 = 12 iterations
+    X = rng.randn(n, p) + 2.0
+    if collinear:
+        X[:, 1:] = X[:, :1] + 1e-4 * X[:, 1:]   # condition number ~ 1e8 or worse
+    y = X[:, :5] @ rng.randn(5) + rng.randn(n)
+    auto = RegularizedRegressor(penalty="l2", alpha=alpha, tol=1e-8).fit(X, y)
+    direct = RegularizedRegressor(penalty="l2", alpha=alpha, solver="cholesky").fit(X, y)
+    assert auto.solver_ == expected
+    o_auto = regression_objective(X, y, auto.coef_, auto.intercept_, alpha, 0.0)
+    o_direct = regression_objective(X, y, direct.coef_, direct.intercept_, alpha, 0.0)
+    assert o_auto <= o_direct * (1 + 1e-8)
