@@ -1,0 +1,75 @@
+"""The compiled kernels against closed forms computed with numpy."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+
+from sklreg._core import _fused, _gram
+
+LAYOUTS = ["dense_c", "dense_f", "csr", "csc"]
+
+
+def _problem(dtype, weighted, center, seed=0):
+    rng = np.random.RandomState(seed)
+    n, p = 37, 11
+    X = rng.randn(n, p) * rng.uniform(0.1, 10, p) + rng.uniform(-3, 3, p)
+    X[rng.rand(n, p) < 0.5] = 0.0
+    y = rng.randn(n) + 2.0
+    sw = rng.uniform(0.1, 3, n) if weighted else None
+    s = np.ones(n) if sw is None else sw * n / sw.sum()
+    x_mean = s @ X / n if center else np.zeros(p)
+    y_mean = s @ y / n if center else 0.0
+    return X.astype(dtype), y.astype(dtype), s, x_mean, y_mean, (sw is not None)
+
+
+def _kernel_args(X, layout, dtype):
+    empty = np.empty(0, dtype=dtype)
+    no_idx = np.empty(0, dtype=np.intc)
+    if layout == "dense_c":
+        return _fused.DENSE_C, np.ascontiguousarray(X), empty, no_idx, no_idx
+    if layout == "dense_f":
+        return _fused.DENSE_F, np.asfortranarray(X), empty, no_idx, no_idx
+    M = sp.csr_matrix(X) if layout == "csr" else sp.csc_matrix(X)
+    code = _fused.CSR if layout == "csr" else _fused.CSC
+    return (code, np.empty((0, 0), dtype=dtype), M.data, M.indices.astype(np.intc),
+            M.indptr.astype(np.intc))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("center", [False, True])
+def test_fused_l2_gradient_matches_closed_form(layout, dtype, weighted, center):
+    X, y, s, x_mean, y_mean, has_w = _problem(dtype, weighted, center)
+    w = np.random.RandomState(1).randn(X.shape[1]).astype(dtype)
+    l2 = 0.7
+    Xc = X.astype(np.float64) - x_mean
+    expected = Xc.T @ (s * (Xc @ w - (y - y_mean))) + l2 * w
+    code, Xd, data, indices, indptr = _kernel_args(X, layout, dtype)
+    sw = s.astype(dtype) if has_w else np.empty(0, dtype=dtype)
+    got = _fused.l2_gradient(code, Xd, data, indices, indptr, y, y_mean, sw, has_w,
+                             x_mean.astype(dtype), center, w, l2)
+    assert got.dtype == dtype
+    rtol = 1e-10 if dtype == np.float64 else 1e-4
+    assert_allclose(got, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_centered_gram_and_kernel_match_numpy(order, dtype, weighted):
+    X, _, s, x_mean, _, has_w = _problem(dtype, weighted, True)
+    X = np.asarray(X, order=order)
+    Z = np.sqrt(s)[:, None] * (X.astype(np.float64) - x_mean)
+    sw = s.astype(dtype) if has_w else np.empty(0, dtype=dtype)
+    G = np.empty((X.shape[1],) * 2, dtype=dtype)
+    _gram.centered_gram(X, x_mean.astype(dtype), sw, has_w, True, G)
+    K = np.empty((X.shape[0],) * 2, dtype=dtype)
+    _gram.centered_kernel(X, x_mean.astype(dtype), sw, has_w, True, K)
+    rtol = 1e-10 if dtype == np.float64 else 1e-4
+    assert_allclose(G, Z.T @ Z, rtol=rtol, atol=rtol * np.abs(Z.T @ Z).max())
+    assert_allclose(K, Z @ Z.T, rtol=rtol, atol=rtol * np.abs(Z @ Z.T).max())
+    variances = _gram.column_variances(X.shape[0], X, np.empty(0, dtype=dtype),
+                                       np.empty(0, dtype=np.intc), np.empty(0, dtype=np.intc),
+                                       sw, has_w, x_mean.astype(dtype), True, 0)
+    assert_allclose(variances, np.diag(Z.T @ Z), rtol=rtol)
