@@ -95,9 +95,18 @@ def objective(est, X, y, alpha, r):
     return resid @ resid / (2 * len(y)) + alpha * (r * np.abs(w).sum() + (1 - r) / 2 * w @ w)
 
 
+# numpy and scipy each ship their own OpenBLAS; after a call, a pool's idle
+# threads spin for a while and slow down the *other* pool's next call (measured
+# here: a 26 ms fit took 44 ms right after a numpy-BLAS-heavy fit).  A short
+# pause before every timed fit lets the previous fit's threads go to sleep, so
+# each library is timed on its own, whichever ran before it.
+QUIET_SECONDS = 0.3
+
+
 def timed_fit(make, tol, X, y):
     """Fit a fresh estimator; return (seconds spent in fit, estimator, hit ConvergenceWarning)."""
     est = make(tol)
+    time.sleep(QUIET_SECONDS)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         t0 = time.perf_counter()
@@ -274,7 +283,8 @@ def main():
         f"tol: loosest of 1e-4 ... 1e-12 whose objective is within {RTOL:g} relative of the "
         f"best of both libraries at tol={REF_TOL:g}; `!` = not reached even at 1e-12, "
         f"`w` = ConvergenceWarning in the timed fits. Direct solvers (cholesky) ignore tol.",
-        f"Times: median of {args.repeats} fits (fresh estimator, fit() only, peers alternated). "
+        f"Times: median of {args.repeats} fits (fresh estimator, fit() only, peers alternated, "
+        f"{QUIET_SECONDS} s pause before each fit so the other library's BLAS threads are idle). "
         f"ratio = sklreg time / sklearn time (< 1: sklreg faster). rel. objective diff = "
         f"(sklreg - sklearn default) / sklearn default.",
         f"Total wall time: {elapsed:.1f} s.",
