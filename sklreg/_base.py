@@ -116,6 +116,29 @@ def csr_arrays(X):
     return X.data, X.indices.astype(np.intc, copy=False), X.indptr.astype(np.intc, copy=False)
 
 
+#: Layout codes shared by the row-oriented kernels (_fused, _logistic).
+DENSE_C, DENSE_F, CSR, CSC = 0, 1, 2, 3
+
+
+def kernel_layout(X, sparse_format=None):
+    """(code, dense X, data, indices, indptr) for the row-oriented kernels.
+
+    Dense X must be C- or Fortran-contiguous (a strided view is copied once);
+    sparse X is passed as CSR or CSC, converted only if ``sparse_format``
+    asks for the other one.  Unused arrays are empty.
+    """
+    dtype = X.dtype
+    empty, no_index = np.empty(0, dtype=dtype), np.empty(0, dtype=np.intc)
+    if sp.issparse(X):
+        fmt = sparse_format or X.format
+        data, indices, indptr = csr_arrays(X) if fmt == "csr" else csc_arrays(X)
+        return (CSR if fmt == "csr" else CSC), np.empty((0, 0), dtype=dtype), data, indices, indptr
+    if not (X.flags.c_contiguous or X.flags.f_contiguous):
+        X = np.ascontiguousarray(X)
+    code = DENSE_C if X.flags.c_contiguous else DENSE_F
+    return code, X, empty, no_index, no_index
+
+
 def empty_like_dtype(dtype, ndim=1, order="C"):
     return np.empty((0,) * ndim, dtype=dtype, order=order)
 

@@ -11,7 +11,8 @@ import numpy as np
 import scipy.linalg as la
 from sklearn.exceptions import ConvergenceWarning
 
-from ._base import csc_arrays, csr_arrays, empty_like_dtype, is_sparse, xt_dot
+from ._base import (CSC, CSR, DENSE_C, DENSE_F, csc_arrays, empty_like_dtype, is_sparse,
+                    kernel_layout, xt_dot)
 from ._core import _cd, _fused, _gram
 
 #: Gram-matrix ("covariance") coordinate descent pays off once X has several
@@ -145,22 +146,11 @@ def conjugate_gradient(problem, coef, alpha, max_iter, tol, warn=True):
 
     Returns (n_iter per target, whether every target converged).
     """
-    X, dtype = problem.X, problem.dtype
     _, l2 = penalty_weights(problem, alpha, 0.0)
-    empty1, idx_empty = empty_like_dtype(dtype), np.empty(0, dtype=np.intc)
     sw = _sw_or_empty(problem)
-    if is_sparse(X):
-        if X.format == "csr":
-            layout, var_layout, (data, indices, indptr) = _fused.CSR, 2, csr_arrays(X)
-        else:
-            layout, var_layout, (data, indices, indptr) = _fused.CSC, 1, csc_arrays(X)
-        X_dense = empty_like_dtype(dtype, 2)
-    else:
-        if not (X.flags.c_contiguous or X.flags.f_contiguous):
-            X = np.ascontiguousarray(X)
-        layout = _fused.DENSE_C if X.flags.c_contiguous else _fused.DENSE_F
-        var_layout, data, indices, indptr = 0, empty1, idx_empty, idx_empty
-        X_dense = X
+    layout, X_dense, data, indices, indptr = kernel_layout(problem.X)
+    # column_variances' own codes: 0 dense, 1 CSC, 2 CSR.
+    var_layout = {DENSE_C: 0, DENSE_F: 0, CSC: 1, CSR: 2}[layout]
     diag = _gram.column_variances(problem.n_samples, X_dense, data, indices, indptr, sw,
                                   problem.sw is not None, problem.x_mean,
                                   problem.fit_intercept, var_layout)

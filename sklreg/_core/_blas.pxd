@@ -3,7 +3,7 @@
 # drop the const qualifier, BLAS never writes to the inputs marked const.
 from cython cimport floating
 from scipy.linalg.cython_blas cimport (
-    sdot, ddot, saxpy, daxpy, sscal, dscal, sgemv, dgemv, ssyrk, dsyrk,
+    sdot, ddot, saxpy, daxpy, sscal, dscal, sgemv, dgemv, sgemm, dgemm, ssyrk, dsyrk,
 )
 
 
@@ -50,3 +50,16 @@ cdef inline void _syrk(char uplo, char trans, int n, int k, floating alpha,
         ssyrk(&uplo, &trans, &n, &k, &alpha, <float*> A, &lda, &beta, C, &ldc)
     else:
         dsyrk(&uplo, &trans, &n, &k, &alpha, <double*> A, &lda, &beta, C, &ldc)
+
+
+cdef inline void _gemm(char transa, char transb, int m, int n, int k,
+                       floating alpha, const floating* A, int lda,
+                       const floating* B, int ldb, floating beta,
+                       floating* C, int ldc) noexcept nogil:
+    # Column-major C := alpha * op(A) @ op(B) + beta * C, C of shape (m, n).
+    if floating is float:
+        sgemm(&transa, &transb, &m, &n, &k, &alpha, <float*> A, &lda,
+              <float*> B, &ldb, &beta, C, &ldc)
+    else:
+        dgemm(&transa, &transb, &m, &n, &k, &alpha, <double*> A, &lda,
+              <double*> B, &ldb, &beta, C, &ldc)

@@ -1,0 +1,182 @@
+"""RegularizedClassifier: logistic / multinomial loss with an L1, L2 or elastic-net penalty."""
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit, log_softmax, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from . import _logistic_solvers as solvers
+from ._base import effective_l1_ratio, normalized_sample_weight
+
+
+class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
+    r"""Logistic (binary) or multinomial regression with an L1, L2 or elastic-net penalty.
+
+    Minimises, over the coefficients ``W`` and intercepts ``b``::
+
+        1 / n * sum_i s_i * logloss(y_i, x_i W^T + b)
+            + alpha * (r * ||W||_1 + (1 - r) / 2 * ||W||_2^2)
+
+    with ``r = 1`` for ``penalty="l1"``, ``r = 0`` for ``"l2"`` and
+    ``r = l1_ratio`` for ``"elasticnet"`` (the same ``alpha`` and ``r`` as
+    :class:`RegularizedRegressor`, so one grid serves both).  ``s_i`` is
+    ``sample_weight_i * class_weight[y_i]``, rescaled to sum to ``n``.
+    Two classes use one coefficient vector and the logistic loss; three or
+    more the multinomial (softmax) loss, for every penalty.  Intercepts are
+    not penalized.
+
+    Mapping to scikit-learn's ``LogisticRegression``: ``C = 1 / (n * alpha)``
+    for unweighted data (``1 / (alpha * sum_i s'_i)`` with weights
+    ``s'_i = sample_weight_i * class_weight[y_i]``), ``l1_ratio`` as ``r``.
+
+    Parameters
+    ----------
+    penalty : {"l1", "l2", "elasticnet"}, default="l2"
+    alpha : float >= 0, default=1.0
+    l1_ratio : float in [0, 1], default=0.5
+        Used only when ``penalty="elasticnet"``.
+    fit_intercept : bool, default=True
+    max_iter : int, default=1000
+        Outer iterations: L-BFGS iterations, or proximal Newton steps (each
+        covering every class).
+    tol : float, default=1e-4
+        Stop when the largest optimality violation (gradient, or distance
+        of the negative gradient to the L1 subdifferential) is at most
+        ``tol`` times its value at ``W = 0`` with the best intercept.
+    class_weight : dict, "balanced" or None, default=None
+    warm_start : bool, default=False
+    solver : {"auto", "lbfgs", "newton-cd"}, default="auto"
+        ``"lbfgs"``: L-BFGS on the fused loss-and-gradient kernel, L2 only.
+        ``"newton-cd"``: proximal Newton with coordinate-descent inner
+        solves, any penalty.  ``"auto"``: ``"lbfgs"`` for an L2-only
+        penalty, ``"newton-cd"`` otherwise.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_ : int
+    solver_ : str
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+    """
+
+    _parameter_constraints = {
+        "penalty": [StrOptions({"l1", "l2", "elasticnet"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "warm_start": ["boolean"],
+        "solver": [StrOptions({"auto", "lbfgs", "newton-cd"})],
+    }
+
+    def __init__(self, penalty="l2", alpha=1.0, l1_ratio=0.5, fit_intercept=True,
+                 max_iter=1000, tol=1e-4, class_weight=None, warm_start=False,
+                 solver="auto"):
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.solver = solver
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit on X (dense or CSR/CSC sparse) and labels y of any type."""
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
+                             dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        if sp.issparse(X) and not X.has_canonical_format:
+            X = X.copy()
+            X.sum_duplicates()
+        encoder = LabelEncoder().fit(y)
+        classes = encoder.classes_
+        if len(classes) < 2:
+            raise ValueError(
+                f"This solver needs samples of at least 2 classes in the data, but the "
+                f"data contain only one class: {classes[0]!r}.")
+        y_index = encoder.transform(y)
+        r = effective_l1_ratio(self.penalty, self.l1_ratio)
+        solver = self._resolve_solver(r)
+        sw = normalized_sample_weight(self._combined_weights(X, y_index, classes, sample_weight), X)
+
+        problem = solvers.LogisticProblem(X, y_index, len(classes), sw, self.fit_intercept,
+                                          for_cd=solver == "newton-cd")
+        W, b = self._initial_coef(problem, classes)
+        if solver == "lbfgs":
+            W, b, n_iter = solvers.lbfgs(problem, W, b, self.alpha, self.max_iter, self.tol)
+        else:
+            W, b, n_iter = solvers.newton_cd(problem, W, b, self.alpha, r, self.max_iter,
+                                             self.tol)
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+            raise ValueError(f"The {solver!r} solver overflowed in {X.dtype}: rescale X, "
+                             "or fit in float64.")
+        self.classes_ = classes
+        self.coef_ = np.asarray(W, dtype=X.dtype)
+        self.intercept_ = np.asarray(b, dtype=X.dtype) if self.fit_intercept \
+            else np.zeros(problem.n_blocks, dtype=X.dtype)
+        self.n_iter_ = int(n_iter)
+        self.solver_ = solver
+        return self
+
+    def _resolve_solver(self, r):
+        if self.solver == "lbfgs" and r != 0.0:
+            raise ValueError("solver='lbfgs' handles the L2 penalty only (penalty='l2' or "
+                             "l1_ratio=0); use solver='newton-cd' for an L1 part.")
+        if self.solver == "auto":
+            return "lbfgs" if r == 0.0 else "newton-cd"
+        return self.solver
+
+    def _combined_weights(self, X, y_index, classes, sample_weight):
+        if sample_weight is None and self.class_weight is None:
+            return None
+        weights = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                       ensure_non_negative=True)
+        if self.class_weight is not None:
+            labels = classes[y_index]
+            per_class = compute_class_weight(self.class_weight, classes=classes, y=labels)
+            weights = weights * per_class[y_index]
+        return weights
+
+    def _initial_coef(self, problem, classes):
+        shape = (problem.n_blocks, problem.n_features)
+        previous = getattr(self, "coef_", None)
+        if (self.warm_start and previous is not None and previous.shape == shape
+                and np.array_equal(getattr(self, "classes_", None), classes)):
+            return (np.array(previous, dtype=problem.dtype),
+                    np.array(self.intercept_, dtype=problem.dtype))
+        b = problem.intercept_only() if self.fit_intercept else np.zeros(problem.n_blocks)
+        return np.zeros(shape, dtype=problem.dtype), b.astype(problem.dtype)
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p1 = expit(scores)
+            return np.column_stack([1.0 - p1, p1])
+        return softmax(scores, axis=1)
+
+    def predict_log_proba(self, X):
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            scores = np.column_stack([np.zeros_like(scores), scores])
+        return log_softmax(scores, axis=1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -1,0 +1,264 @@
+"""Solvers for the logistic / multinomial objective
+
+    F(W, b) = 1/n sum_i s_i loss(y_i, x_i W^T + b) + alpha (r ||W||_1 + (1-r)/2 ||W||^2)
+
+- ``lbfgs``: L-BFGS on the fused loss-and-gradient kernel (L2 only).
+- ``newton_cd``: proximal Newton.  Each step minimises a quadratic model of
+  the loss plus the exact penalty, then a backtracking line search on F
+  guarantees descent.  Binary: the model is a weighted least-squares problem
+  (weights s_i h_i / n, working response eta - g / h) solved by the
+  regressor's coordinate-descent kernel.  Multinomial: the model keeps the
+  full per-sample Hessian diag(p) - p p^T across classes and is solved by
+  ``_logistic.multinomial_newton_step``.
+
+``tol`` (both solvers): stop when the largest optimality violation
+(gradient, or distance of -gradient to the L1 subdifferential, over W and b)
+is at most ``tol`` times its value at W = 0 with the best intercept.
+"""
+import warnings
+
+import numpy as np
+import scipy.optimize
+from scipy.special import expit, log_expit, logsumexp, softmax
+from sklearn.exceptions import ConvergenceWarning
+
+from ._base import empty_like_dtype, kernel_layout, xt_dot
+from ._core import _cd, _gram, _logistic
+
+#: Floor on the Newton weights p (1 - p): keeps the working response finite
+#: on points the model already fits with near certainty.
+MIN_CURVATURE = 1e-10
+LINE_SEARCH_STEPS = 30
+ARMIJO = 1e-4
+
+
+class LogisticProblem:
+    """X, class indices and weights, in the layouts the kernels want."""
+
+    def __init__(self, X, y_index, n_classes, sw, fit_intercept, for_cd=False):
+        self.X = X
+        self.dtype = X.dtype
+        self.n_samples, self.n_features = X.shape
+        self.y = np.ascontiguousarray(y_index, dtype=np.intc)
+        self.n_classes = n_classes
+        self.multinomial = n_classes > 2
+        self.n_blocks = n_classes if self.multinomial else 1
+        self.weighted = sw is not None
+        self.sw = sw if sw is not None else empty_like_dtype(self.dtype)
+        self.fit_intercept = fit_intercept
+        # Coordinate descent reads columns: Fortran-ordered dense or CSC.
+        if for_cd:
+            if hasattr(X, "format"):
+                X = X.tocsc() if X.format != "csc" else X
+            else:
+                X = np.asfortranarray(X)
+        self.layout = kernel_layout(X)
+        self.X_cols = X
+
+    def loss_gradient(self, W, b, l2):
+        """(F_smooth, grad_W, grad_b): data term plus l2/2 ||W||^2."""
+        grad_W = np.empty_like(W)
+        grad_b = np.empty_like(b)
+        value = _logistic.loss_gradient(*self.layout, self.y, self.sw, self.weighted,
+                                        W, b, self.multinomial, l2, grad_W, grad_b)
+        return value, grad_W, grad_b
+
+    def logits(self, W, b):
+        out = np.empty((self.n_samples, W.shape[0]), dtype=self.dtype)
+        return _logistic.linear_predictor(*self.layout, W, b, out)
+
+    def data_loss(self, eta):
+        """1/n sum_i s_i loss_i from the logits (float64)."""
+        eta = eta.astype(np.float64, copy=False)
+        if self.multinomial:
+            losses = logsumexp(eta, axis=1) - eta[np.arange(self.n_samples), self.y]
+        else:
+            t = np.where(self.y == 1, 1.0, -1.0)
+            losses = -log_expit(t * eta[:, 0])
+        if self.weighted:
+            losses = losses * self.sw
+        return float(losses.sum()) / self.n_samples
+
+    def intercept_only(self):
+        """The optimal intercept when W = 0 (weighted class log-odds)."""
+        weights = self.sw.astype(np.float64) if self.weighted else np.ones(self.n_samples)
+        freq = np.bincount(self.y, weights=weights, minlength=self.n_classes)
+        freq = np.maximum(freq / freq.sum(), 1e-12)
+        if not self.multinomial:
+            return np.array([np.log(freq[1] / freq[0])])
+        log_freq = np.log(freq)
+        return log_freq - log_freq.mean()
+
+
+def optimality_violation(grad_W, grad_b, W, l1, fit_intercept):
+    """Max over coordinates of the distance from -grad to the L1 subdifferential.
+
+    grad_W includes the smooth part of the penalty; l1 = alpha * r.
+    """
+    viol = np.where(W != 0, np.abs(grad_W + l1 * np.sign(W)),
+                    np.maximum(np.abs(grad_W) - l1, 0.0))
+    worst = float(np.max(viol, initial=0.0))
+    if fit_intercept:
+        worst = max(worst, float(np.max(np.abs(grad_b), initial=0.0)))
+    return worst
+
+
+def violation_scale(problem, l1, l2):
+    """The violation at W = 0 with the best intercept: what tol is relative to."""
+    W0 = np.zeros((problem.n_blocks, problem.n_features), dtype=problem.dtype)
+    b0 = problem.intercept_only().astype(problem.dtype) if problem.fit_intercept \
+        else np.zeros(problem.n_blocks, dtype=problem.dtype)
+    _, gW, gb = problem.loss_gradient(W0, b0, l2)
+    scale = optimality_violation(gW, gb, W0, 0.0, problem.fit_intercept)
+    return scale if scale > 0 else 1.0
+
+
+def _warn(message):
+    warnings.warn(message, ConvergenceWarning, stacklevel=4)
+
+
+def lbfgs(problem, W, b, alpha, max_iter, tol):
+    """L2-penalised fit by L-BFGS; returns (W, b, n_iter)."""
+    K, p = W.shape
+    l2 = alpha
+    n_w = K * p
+    gtol = tol * violation_scale(problem, 0.0, l2)
+    fit_b = problem.fit_intercept
+    zeros_b = np.zeros(K, dtype=problem.dtype)
+
+    def unpack(theta):
+        W_ = np.ascontiguousarray(theta[:n_w].reshape(K, p), dtype=problem.dtype)
+        b_ = np.ascontiguousarray(theta[n_w:], dtype=problem.dtype) if fit_b else zeros_b
+        return W_, b_
+
+    def fun(theta):
+        value, gW, gb = problem.loss_gradient(*unpack(theta), l2)
+        grad = np.concatenate([gW.ravel(), gb]) if fit_b else gW.ravel()
+        return value, grad.astype(np.float64)
+
+    theta0 = np.concatenate([W.ravel(), b] if fit_b else [W.ravel()]).astype(np.float64)
+    result = scipy.optimize.minimize(
+        fun, theta0, jac=True, method="L-BFGS-B",
+        options={"maxiter": max_iter, "gtol": gtol, "ftol": 64 * np.finfo(float).eps,
+                 "maxcor": 20})
+    W, b = unpack(result.x)
+    if result.status != 0:
+        _warn(f"L-BFGS did not converge in max_iter={max_iter} iterations "
+              f"({result.message}). Increase max_iter or scale the features.")
+    return W, b, int(result.nit)
+
+
+def _quadratic_step(problem, w, eta_k, grad_eta, hess_eta, l1, l2, inner_tol):
+    """Minimise the quadratic model for one block: new (w, b) of that block.
+
+    grad_eta / hess_eta: first / second derivative of the data term with
+    respect to this block's logits (already weighted and divided by n).
+    """
+    X = problem.X_cols
+    dtype = problem.dtype
+    v = np.maximum(hess_eta, MIN_CURVATURE / problem.n_samples)
+    z = (eta_k - grad_eta / v).astype(dtype)
+    v = v.astype(dtype)
+    v_sum = float(v.sum(dtype=np.float64))
+    if problem.fit_intercept:
+        x_mean = (np.asarray(xt_dot(X, v), dtype=np.float64) / v_sum).astype(dtype)
+        z_mean = float(np.dot(v.astype(np.float64), z)) / v_sum
+    else:
+        x_mean = np.zeros(problem.n_features, dtype=dtype)
+        z_mean = 0.0
+    zc = z.astype(np.float64) - z_mean
+    z_norm2 = float(np.dot(v.astype(np.float64) * zc, zc))
+    code = problem.layout[0]
+    sparse = code == _logistic.CSC
+    empty1, no_index = empty_like_dtype(dtype), np.empty(0, dtype=np.intc)
+    X_dense = empty_like_dtype(dtype, 2, "F") if sparse else problem.layout[1]
+    data, indices, indptr = problem.layout[2:] if sparse else (empty1, no_index, no_index)
+    hess = _gram.column_variances(problem.n_samples, problem.layout[1], data, indices,
+                                  indptr, v, True, x_mean, problem.fit_intercept,
+                                  1 if sparse else 0)
+    w_new = np.array(w, dtype=dtype)
+    _cd.enet_coordinate_descent(
+        _cd.SPARSE if sparse else _cd.DENSE, X_dense, data, indices, indptr,
+        empty_like_dtype(dtype, 2), empty1, z, v, True, x_mean, z_mean, z_norm2,
+        problem.fit_intercept, hess, w_new, l1, l2, False, 1000, inner_tol,
+        inner_tol * z_norm2)
+    b_new = z_mean - float(np.dot(x_mean.astype(np.float64), w_new)) \
+        if problem.fit_intercept else 0.0
+    return w_new, b_new
+
+
+def newton_cd(problem, W, b, alpha, l1_ratio, max_iter, tol):
+    """Proximal Newton with coordinate-descent inner solves; (W, b, n_iter)."""
+    l1, l2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
+    n = problem.n_samples
+    W = np.array(W, dtype=problem.dtype)
+    b = np.array(b, dtype=problem.dtype)
+    scale = violation_scale(problem, l1, l2)
+    eta = problem.logits(W, b).astype(np.float64)
+    sw = problem.sw.astype(np.float64) if problem.weighted else np.ones(n)
+    onehot = (problem.y[:, None] == np.arange(problem.n_blocks)[None, :]) \
+        if problem.multinomial else (problem.y == 1)[:, None]
+    d_b0 = np.zeros(problem.n_blocks)
+
+    def objective(eta_, W_):
+        return problem.data_loss(eta_) + l1 * np.abs(W_).sum() + 0.5 * l2 * np.square(W_).sum()
+
+    value = objective(eta, W)
+    violation = np.inf
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        _, gW, gb = problem.loss_gradient(W, b, l2)
+        violation = optimality_violation(gW, gb, W, l1, problem.fit_intercept) / scale
+        if violation <= tol:
+            n_iter -= 1
+            break
+        # Inner accuracy follows the outer progress (the superlinear phase
+        # needs accurate steps, the first steps do not).
+        inner_tol = float(np.clip(1e-2 * violation ** 2, 1e-14, 1e-3))
+        if problem.multinomial:
+            prob = softmax(eta, axis=1)
+            grad_eta = (sw / n)[:, None] * (prob - onehot)
+            W_new, b_new = W.copy(), b.copy()
+            code, X_cols, data, indices, indptr = problem.layout
+            _logistic.multinomial_newton_step(
+                code == _logistic.CSC, X_cols if code != _logistic.CSC
+                else empty_like_dtype(problem.dtype, 2, "F"), data, indices, indptr,
+                prob, sw / n, grad_eta, W_new, b_new, problem.fit_intercept, l1, l2,
+                1000, float(np.clip(0.1 * violation, 1e-12, 1e-3)))
+        else:
+            prob = expit(eta[:, 0])
+            grad_eta = (sw * (prob - onehot[:, 0]) / n)[:, None]
+            w_new, b0_new = _quadratic_step(problem, W[0], eta[:, 0], grad_eta[:, 0],
+                                            sw * prob * (1.0 - prob) / n, l1, l2, inner_tol)
+            W_new = w_new[None, :].astype(problem.dtype)
+            b_new = np.array([b0_new if problem.fit_intercept else 0.0], dtype=problem.dtype)
+        d_W = W_new.astype(np.float64) - W
+        d_b = (b_new.astype(np.float64) - b) if problem.fit_intercept else np.zeros_like(d_b0)
+        progressed = False
+        if np.any(d_W) or np.any(d_b):
+            X_d = problem.logits(d_W.astype(problem.dtype), d_b.astype(problem.dtype))
+            X_d = X_d.astype(np.float64)
+            # Predicted decrease: the linear model of the smooth part plus the
+            # change of the L1 term (Tseng & Yun's rule).
+            decrease = float(np.sum(grad_eta * X_d)) + l2 * float(np.sum(W * d_W)) \
+                + l1 * (np.abs(W_new).sum() - np.abs(W).sum())
+            step = 1.0
+            for _ in range(LINE_SEARCH_STEPS):
+                W_trial = (W + step * d_W).astype(problem.dtype)
+                eta_trial = eta + step * X_d
+                trial = objective(eta_trial, W_trial)
+                if trial <= value + ARMIJO * step * decrease:
+                    W, b = W_trial, (b + step * d_b).astype(problem.dtype)
+                    eta, value = eta_trial, trial
+                    progressed = True
+                    break
+                step *= 0.5
+        if not progressed:
+            break          # no descent possible at this precision
+    else:
+        _, gW, gb = problem.loss_gradient(W, b, l2)
+        violation = optimality_violation(gW, gb, W, l1, problem.fit_intercept) / scale
+    if violation > tol:
+        _warn(f"Proximal Newton did not converge in max_iter={max_iter} iterations: "
+              f"optimality violation {violation:.3e} > tol={tol:.3e} (relative).")
+    return W, b, n_iter
