@@ -146,6 +146,7 @@ def conjugate_gradient(problem, coef, alpha, max_iter, tol, warn=True):
 
     Returns (n_iter per target, whether every target converged).
     """
+    dtype = problem.dtype
     _, l2 = penalty_weights(problem, alpha, 0.0)
     sw = _sw_or_empty(problem)
     layout, X_dense, data, indices, indptr = kernel_layout(problem.X)
