@@ -23,12 +23,16 @@ from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.exceptions import ConvergenceWarning
 
 from ._base import empty_like_dtype, kernel_layout, xt_dot
+from ._solvers import GRAM_MAX_FEATURES, GRAM_MIN_ROWS_PER_FEATURE
 from ._core import _cd, _gram, _logistic
 
 #: Floor on the Newton weights p (1 - p): keeps the working response finite
 #: on points the model already fits with near certainty.
 MIN_CURVATURE = 1e-10
 LINE_SEARCH_STEPS = 30
+#: Share of non-zero coefficients from which a tall dense inner solve pays
+#: for the weighted Gram matrix.
+GRAM_SUPPORT_FRACTION = 0.25
 ARMIJO = 1e-4
 
 
@@ -170,18 +174,35 @@ def _quadratic_step(problem, w, eta_k, grad_eta, hess_eta, l1, l2, inner_tol):
     z_norm2 = float(np.dot(v.astype(np.float64) * zc, zc))
     code = problem.layout[0]
     sparse = code == _logistic.CSC
-    empty1, no_index = empty_like_dtype(dtype), np.empty(0, dtype=np.intc)
-    X_dense = empty_like_dtype(dtype, 2, "F") if sparse else problem.layout[1]
-    data, indices, indptr = problem.layout[2:] if sparse else (empty1, no_index, no_index)
-    hess = _gram.column_variances(problem.n_samples, problem.layout[1], data, indices,
-                                  indptr, v, True, x_mean, problem.fit_intercept,
-                                  1 if sparse else 0)
+    empty1, empty2, no_index = (empty_like_dtype(dtype), empty_like_dtype(dtype, 2),
+                                np.empty(0, dtype=np.intc))
     w_new = np.array(w, dtype=dtype)
-    _cd.enet_coordinate_descent(
-        _cd.SPARSE if sparse else _cd.DENSE, X_dense, data, indices, indptr,
-        empty_like_dtype(dtype, 2), empty1, z, v, True, x_mean, z_mean, z_norm2,
-        problem.fit_intercept, hess, w_new, l1, l2, False, 1000, inner_tol,
-        inner_tol * z_norm2)
+    n, p = problem.n_samples, problem.n_features
+    if (not sparse and n >= GRAM_MIN_ROWS_PER_FEATURE * p and p <= GRAM_MAX_FEATURES
+            and np.count_nonzero(w) >= GRAM_SUPPORT_FRACTION * p):
+        # Tall dense X with a dense-ish solution: one syrk pass builds
+        # Xc^T V Xc, after which every inner sweep costs O(p^2) instead of a
+        # pass over X.  With a sparse support the active-set sweeps over X
+        # are cheaper than the syrk (measured on 50000 x 300: 1.0 s vs 1.9 s
+        # with 26 non-zeros, 3.0 s vs 2.6 s with 85).
+        Q = np.empty((p, p), dtype=dtype)
+        _gram.centered_gram(problem.layout[1], x_mean, v, True, problem.fit_intercept, Q)
+        rhs = xt_dot(problem.layout[1], (v.astype(np.float64) * zc).astype(dtype))
+        _cd.enet_coordinate_descent(
+            _cd.GRAM, empty_like_dtype(dtype, 2, "F"), empty1, no_index, no_index, Q,
+            np.ascontiguousarray(rhs), empty1, empty1, False, x_mean, z_mean, z_norm2,
+            problem.fit_intercept, np.ascontiguousarray(np.diag(Q), dtype=np.float64),
+            w_new, l1, l2, False, 1000, inner_tol, inner_tol * z_norm2)
+    else:
+        X_dense = empty_like_dtype(dtype, 2, "F") if sparse else problem.layout[1]
+        data, indices, indptr = problem.layout[2:] if sparse else (empty1, no_index, no_index)
+        hess = _gram.column_variances(n, problem.layout[1], data, indices, indptr, v, True,
+                                      x_mean, problem.fit_intercept, 1 if sparse else 0)
+        _cd.enet_coordinate_descent(
+            _cd.SPARSE if sparse else _cd.DENSE, X_dense, data, indices, indptr,
+            empty2, empty1, z, v, True, x_mean, z_mean, z_norm2,
+            problem.fit_intercept, hess, w_new, l1, l2, False, 1000, inner_tol,
+            inner_tol * z_norm2)
     b_new = z_mean - float(np.dot(x_mean.astype(np.float64), w_new)) \
         if problem.fit_intercept else 0.0
     return w_new, b_new

@@ -236,6 +236,9 @@ def multinomial_newton_step(bint sparse, const floating[::1, :] X,
     cdef double[:, ::1] R = np.array(G, dtype=np.float64)
     cdef double[:, ::1] curv = np.zeros((K, p), dtype=np.float64)
     cdef double x, g, c, w_old, w_new, delta, a, pk, d_max, w_max
+    cdef int[::1] active = np.zeros(K * p, dtype=np.intc)
+    cdef int n_active = 0, n_pairs, jj, pair
+    cdef bint full_sweep, settled
     with nogil:
         # Curvature of each coordinate: sum_i x_ij^2 H_i[k, k].
         for j in range(p):
@@ -246,36 +249,48 @@ def multinomial_newton_step(bint sparse, const floating[::1, :] X,
                 x = X_data[idx] if sparse else X[idx, j]
                 for k in range(K):
                     curv[k, j] += x * x * q[i] * P[i, k] * (1.0 - P[i, k])
+        # Sweeps alternate as in _cd: a full sweep over every (class,
+        # feature) pair, then sweeps over the non-zero pairs until they
+        # settle, then a full sweep to confirm (stop when it settles too).
+        full_sweep = True
         while sweep < max_sweeps:
             sweep += 1
             d_max = 0.0
             w_max = 0.0
-            for j in range(p):
+            n_pairs = K * p if full_sweep else n_active
+            if full_sweep:
+                n_active = 0
+            for jj in range(n_pairs):
+                pair = jj if full_sweep else active[jj]
+                j = pair // K
+                k = pair - j * K
                 start = X_indptr[j] if sparse else 0
                 stop = X_indptr[j + 1] if sparse else n
-                for k in range(K):
-                    c = curv[k, j]
-                    g = 0.0
-                    for idx in range(start, stop):
-                        i = X_indices[idx] if sparse else idx
-                        x = X_data[idx] if sparse else X[idx, j]
-                        g += x * R[i, k]
-                    w_old = W[k, j]
-                    w_new = enet_coordinate_step(c * w_old - g, c, l1, l2, False)
-                    delta = w_new - w_old
-                    w_max = fmax(w_max, fabs(w_new))
-                    if delta == 0.0:
-                        continue
-                    W[k, j] = <floating> w_new
-                    d_max = fmax(d_max, fabs(delta))
-                    for idx in range(start, stop):
-                        i = X_indices[idx] if sparse else idx
-                        x = X_data[idx] if sparse else X[idx, j]
-                        a = delta * x * q[i]
-                        pk = P[i, k]
-                        for l in range(K):
-                            R[i, l] -= a * P[i, l] * pk
-                        R[i, k] += a * pk
+                c = curv[k, j]
+                g = 0.0
+                for idx in range(start, stop):
+                    i = X_indices[idx] if sparse else idx
+                    x = X_data[idx] if sparse else X[idx, j]
+                    g += x * R[i, k]
+                w_old = W[k, j]
+                w_new = enet_coordinate_step(c * w_old - g, c, l1, l2, False)
+                delta = w_new - w_old
+                w_max = fmax(w_max, fabs(w_new))
+                if full_sweep and w_new != 0.0:
+                    active[n_active] = pair
+                    n_active += 1
+                if delta == 0.0:
+                    continue
+                W[k, j] = <floating> w_new
+                d_max = fmax(d_max, fabs(delta))
+                for idx in range(start, stop):
+                    i = X_indices[idx] if sparse else idx
+                    x = X_data[idx] if sparse else X[idx, j]
+                    a = delta * x * q[i]
+                    pk = P[i, k]
+                    for l in range(K):
+                        R[i, l] -= a * P[i, l] * pk
+                    R[i, k] += a * pk
             if fit_intercept:
                 for k in range(K):
                     g = 0.0
@@ -294,6 +309,11 @@ def multinomial_newton_step(bint sparse, const floating[::1, :] X,
                         for l in range(K):
                             R[i, l] -= a * P[i, l] * pk
                         R[i, k] += a * pk
-            if d_max <= tol * fmax(w_max, 1.0):
-                break
+            settled = d_max <= tol * fmax(w_max, 1.0)
+            if full_sweep:
+                if settled:
+                    break
+                full_sweep = n_active == 0
+            elif settled:
+                full_sweep = True
     return sweep
