@@ -226,6 +226,7 @@ def newton_cd(problem, W, b, alpha, l1_ratio, max_iter, tol):
 
     value = objective(eta, W)
     violation = np.inf
+    stalled = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         _, gW, gb = problem.loss_gradient(W, b, l2)
@@ -275,11 +276,15 @@ def newton_cd(problem, W, b, alpha, l1_ratio, max_iter, tol):
                     break
                 step *= 0.5
         if not progressed:
+            stalled = True
             break          # no descent possible at this precision
     else:
         _, gW, gb = problem.loss_gradient(W, b, l2)
         violation = optimality_violation(gW, gb, W, l1, problem.fit_intercept) / scale
     if violation > tol:
-        _warn(f"Proximal Newton did not converge in max_iter={max_iter} iterations: "
-              f"optimality violation {violation:.3e} > tol={tol:.3e} (relative).")
+        reason = (f"stopped after {n_iter} iterations: no descent left at "
+                  f"{np.dtype(problem.dtype).name} precision" if stalled
+                  else f"did not converge in max_iter={max_iter} iterations")
+        _warn(f"Proximal Newton {reason}: optimality violation {violation:.3e} > "
+              f"tol={tol:.3e} (relative). Increase tol, max_iter, or fit in float64.")
     return W, b, n_iter
