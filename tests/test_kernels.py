@@ -73,3 +73,13 @@ def test_centered_gram_and_kernel_match_numpy(order, dtype, weighted):
                                        np.empty(0, dtype=np.intc), np.empty(0, dtype=np.intc),
                                        sw, has_w, x_mean.astype(dtype), True, 0)
     assert_allclose(variances, np.diag(Z.T @ Z), rtol=rtol)
+
+
+def test_layout_codes_agree_across_kernels():
+    """_base.kernel_layout's codes drive both row-oriented kernels."""
+    from sklreg import _base
+    from sklreg._core import _logistic
+
+    for module in (_fused, _logistic):
+        assert (module.DENSE_C, module.DENSE_F, module.CSR, module.CSC) == (
+            _base.DENSE_C, _base.DENSE_F, _base.CSR, _base.CSC)
