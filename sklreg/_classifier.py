@@ -54,9 +54,10 @@ class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimato
     warm_start : bool, default=False
     solver : {"auto", "lbfgs", "newton-cd"}, default="auto"
         ``"lbfgs"``: L-BFGS on the fused loss-and-gradient kernel, L2 only.
-        ``"newton-cd"``: proximal Newton with coordinate-descent inner
-        solves, any penalty.  ``"auto"``: ``"lbfgs"`` for an L2-only
-        penalty, ``"newton-cd"`` otherwise.
+        ``"newton-cd"``: proximal Newton, any penalty; each Newton step is
+        solved by coordinate descent, or, for an L2-only binary problem, by
+        conjugate gradient on the fused kernel (Newton-CG).  ``"auto"``:
+        ``"lbfgs"`` for multinomial L2, ``"newton-cd"`` otherwise.
 
     Attributes
     ----------
@@ -111,7 +112,7 @@ class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimato
                 f"data contain only one class: {classes[0]!r}.")
         y_index = encoder.transform(y)
         r = effective_l1_ratio(self.penalty, self.l1_ratio)
-        solver = self._resolve_solver(r)
+        solver = self._resolve_solver(r, len(classes))
         sw = normalized_sample_weight(self._combined_weights(X, y_index, classes, sample_weight), X)
 
         problem = solvers.LogisticProblem(X, y_index, len(classes), sw, self.fit_intercept,
@@ -133,12 +134,14 @@ class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimato
         self.solver_ = solver
         return self
 
-    def _resolve_solver(self, r):
+    def _resolve_solver(self, r, n_classes):
         if self.solver == "lbfgs" and r != 0.0:
             raise ValueError("solver='lbfgs' handles the L2 penalty only (penalty='l2' or "
                              "l1_ratio=0); use solver='newton-cd' for an L1 part.")
         if self.solver == "auto":
-            return "lbfgs" if r == 0.0 else "newton-cd"
+            # Measured (see benchmarks/RESULTS.md): Newton-CG beats L-BFGS on
+            # binary L2 problems; multinomial L2 stays with L-BFGS.
+            return "lbfgs" if r == 0.0 and n_classes > 2 else "newton-cd"
         return self.solver
 
     def _combined_weights(self, X, y_index, classes, sample_weight):

@@ -24,8 +24,8 @@ from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.exceptions import ConvergenceWarning
 
 from ._base import empty_like_dtype, kernel_layout, xt_dot
-from ._solvers import GRAM_MAX_FEATURES, GRAM_MIN_ROWS_PER_FEATURE
-from ._core import _cd, _gram, _logistic
+from ._solvers import GRAM_MAX_FEATURES, GRAM_MIN_ROWS_PER_FEATURE, cg_preconditioner
+from ._core import _cd, _fused, _gram, _logistic
 
 #: Floor on the Newton weights p (1 - p): keeps the working response finite
 #: on points the model already fits with near certainty.
@@ -202,8 +202,10 @@ def _quadratic_step(problem, w, eta_k, grad_eta, hess_eta, l1, l2, inner_tol):
                                 np.empty(0, dtype=np.intc))
     w_new = np.array(w, dtype=dtype)
     n, p = problem.n_samples, problem.n_features
-    if (not sparse and n >= GRAM_MIN_ROWS_PER_FEATURE * p and p <= GRAM_MAX_FEATURES
-            and np.count_nonzero(w) >= GRAM_SUPPORT_FRACTION * p):
+    use_gram = (l1 > 0.0 and not sparse and n >= GRAM_MIN_ROWS_PER_FEATURE * p
+                and p <= GRAM_MAX_FEATURES
+                and np.count_nonzero(w) >= GRAM_SUPPORT_FRACTION * p)
+    if use_gram:
         # Tall dense X with a dense-ish solution: one syrk pass builds
         # Xc^T V Xc, after which every inner sweep costs O(p^2) instead of a
         # pass over X.  With a sparse support the active-set sweeps over X
@@ -222,11 +224,20 @@ def _quadratic_step(problem, w, eta_k, grad_eta, hess_eta, l1, l2, inner_tol):
         data, indices, indptr = problem.layout[2:] if sparse else (empty1, no_index, no_index)
         hess = _gram.column_variances(n, problem.layout[1], data, indices, indptr, v, True,
                                       x_mean, problem.fit_intercept, 1 if sparse else 0)
-        _cd.enet_coordinate_descent(
-            _cd.SPARSE if sparse else _cd.DENSE, X_dense, data, indices, indptr,
-            empty2, empty1, z, v, True, x_mean, z_mean, z_norm2,
-            problem.fit_intercept, hess, w_new, l1, l2, False, 1000, inner_tol,
-            inner_tol * z_norm2)
+        if l1 == 0.0:
+            # L2 only: the step is a ridge problem, solved by CG on the fused
+            # gradient kernel (Newton-CG), warm-started at the current w.
+            _fused.conjugate_gradient(
+                _fused.CSC if sparse else _fused.DENSE_F, X_dense, data, indices, indptr,
+                z, z_mean, v, True, x_mean, problem.fit_intercept,
+                cg_preconditioner(hess, l2), w_new, l2, 1000, float(np.sqrt(inner_tol)),
+                True)
+        else:
+            _cd.enet_coordinate_descent(
+                _cd.SPARSE if sparse else _cd.DENSE, X_dense, data, indices, indptr,
+                empty2, empty1, z, v, True, x_mean, z_mean, z_norm2,
+                problem.fit_intercept, hess, w_new, l1, l2, False, 1000, inner_tol,
+                inner_tol * z_norm2)
     b_new = z_mean - float(np.dot(x_mean.astype(np.float64), w_new)) \
         if problem.fit_intercept else 0.0
     return w_new, b_new

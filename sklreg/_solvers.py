@@ -155,12 +155,7 @@ def conjugate_gradient(problem, coef, alpha, max_iter, tol, warn=True):
     diag = _gram.column_variances(problem.n_samples, X_dense, data, indices, indptr, sw,
                                   problem.sw is not None, problem.x_mean,
                                   problem.fit_intercept, var_layout)
-    if problem.n_features:
-        low, median, high = np.percentile(diag, [1, 50, 99])
-        if not high + l2 > JACOBI_MIN_SPREAD * (low + l2):
-            # Plain CG, as a constant diagonal: the same iterates up to scale,
-            # but kept near unit size so float32 cannot overflow.
-            diag = np.full_like(diag, median)
+    diag = cg_preconditioner(diag, l2)
     n_targets = problem.Y.shape[1]
     n_iter = np.zeros(n_targets, dtype=int)
     converged = True
@@ -180,6 +175,20 @@ def conjugate_gradient(problem, coef, alpha, max_iter, tol, warn=True):
             _warn(f"Conjugate gradient did not converge in max_iter={max_iter} "
                   f"iterations: relative gradient norm {rel:.3e} > tol={tol:.3e}.")
     return n_iter, converged
+
+
+def cg_preconditioner(diag, l2):
+    """The diagonal handed to the CG kernel: Jacobi, or constant (plain CG).
+
+    A constant diagonal gives plain CG's iterates up to scale, kept near unit
+    size so that float32 cannot overflow.
+    """
+    if not diag.size:
+        return diag
+    low, median, high = np.percentile(diag, [1, 50, 99])
+    if high + l2 > JACOBI_MIN_SPREAD * (low + l2):
+        return diag
+    return np.full_like(diag, median)
 
 
 def cg_then_cholesky(problem, coef, alpha, max_iter, tol):

@@ -145,13 +145,15 @@ def conjugate_gradient(int layout, const floating[:, :] X,
                        double y_mean, const floating[::1] sw, bint weighted,
                        const floating[::1] x_mean, bint center,
                        const double[::1] diag, floating[::1] w, double l2,
-                       int max_iter, double tol):
+                       int max_iter, double tol, bint relative_to_start=False):
     """Solve grad(w) = 0 by Jacobi-preconditioned CG, in place on w.
 
     diag holds the curvature of each coordinate (sum_i s_i (x_ij - xbar_j)^2)
     for a Jacobi preconditioner (a constant diag is plain CG, rescaled).
-    Stops when ||grad(w)|| <= tol * ||Xc^T S yc||.  Returns (n_iter, the
-    relative gradient norm reached).
+    Stops when ||grad(w)|| <= tol * ||Xc^T S yc||, or, with
+    relative_to_start, tol times the gradient norm at the starting w (what a
+    warm-started inexact Newton step needs).  Returns (n_iter, the relative
+    gradient norm reached).
     """
     cdef int n = y.shape[0], p = w.shape[0], it = 0, j
     dtype = np.float32 if floating is float else np.float64
@@ -190,6 +192,8 @@ def conjugate_gradient(int layout, const floating[:, :] X,
             d[j] = z[j]
             rz += <double> r[j] * z[j]
         r_norm = _norm(p, &r[0])
+        if relative_to_start:
+            b_norm = r_norm
         while r_norm > tol * b_norm and it < max_iter:
             it += 1
             _fused_pass(layout, n, p, Xp, X_data, X_indices, X_indptr, y,
