@@ -351,3 +351,24 @@ def make_regression_data(n_samples, n_features, seed=0, zero_fraction=0.4):
     y = X @ w_true + 0.5 * rng.randn(n_samples) + 5.0
     sample_weight = rng.uniform(0.2, 3.0, size=n_samples)
     return X, y, sample_weight
+
+
+# --------------------------------------------------------------------------
+# helpers shared by the test modules
+# --------------------------------------------------------------------------
+def fit_quiet(est, X, y, sample_weight=None):
+    """Fit with ConvergenceWarnings silenced (where stopping on max_iter is legitimate)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y, sample_weight=sample_weight)
+
+
+def assert_objective_close(obj, ref_obj, rtol, what=""):
+    """obj is at most rtol above ref_obj, and within rtol of it either way."""
+    rel = (obj - ref_obj) / abs(ref_obj)
+    assert obj <= ref_obj * (1 + rtol), (
+        f"{what}: sklreg objective {obj!r} above reference {ref_obj!r} (rel {rel:.3g})"
+    )
+    assert abs(rel) <= rtol, (
+        f"{what}: sklreg objective {obj!r} vs reference {ref_obj!r} (rel {rel:.3g})"
+    )

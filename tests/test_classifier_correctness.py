@@ -19,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.utils.class_weight import compute_class_weight
 
+from _reference import assert_objective_close, fit_quiet
 from _classifier_reference import (
     alpha_max,
     as_float64_dense,
@@ -147,22 +148,6 @@ def make_est(penalty, alpha, **kw):
     )
     params.update(kw)
     return RegularizedClassifier(**params)
-
-
-def fit_quiet(est, X, y, sample_weight=None):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y, sample_weight=sample_weight)
-
-
-def assert_objective_close(obj, ref_obj, rtol, what=""):
-    rel = (obj - ref_obj) / abs(ref_obj)
-    assert obj <= ref_obj * (1 + rtol), (
-        f"{what}: sklreg objective {obj!r} above reference {ref_obj!r} (rel {rel:.3g})"
-    )
-    assert abs(rel) <= rtol, (
-        f"{what}: sklreg objective {obj!r} vs reference {ref_obj!r} (rel {rel:.3g})"
-    )
 
 
 def same_proba_atol(*solvers):

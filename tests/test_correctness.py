@@ -16,6 +16,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression
 
 from _reference import (
+    assert_objective_close,
+    fit_quiet,
     alpha_max,
     as_float64_dense,
     assert_kkt,
@@ -125,22 +127,6 @@ def make_est(penalty, alpha, **kw):
     )
     params.update(kw)
     return RegularizedRegressor(**params)
-
-
-def fit_quiet(est, X, y, sample_weight=None):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y, sample_weight=sample_weight)
-
-
-def assert_objective_close(obj, ref_obj, rtol, what=""):
-    rel = (obj - ref_obj) / abs(ref_obj)
-    assert obj <= ref_obj * (1 + rtol), (
-        f"{what}: sklreg objective {obj!r} above reference {ref_obj!r} (rel {rel:.3g})"
-    )
-    assert abs(rel) <= rtol, (
-        f"{what}: sklreg objective {obj!r} vs reference {ref_obj!r} (rel {rel:.3g})"
-    )
 
 
 # --------------------------------------------------------------------------
