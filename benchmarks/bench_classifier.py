@@ -30,7 +30,6 @@ import shlex
 import statistics
 import sys
 import time
-import traceback
 from pathlib import Path
 from unittest import mock
 
@@ -39,7 +38,8 @@ from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.linear_model import LogisticRegression
 
 import bench_regressor
-from bench_regressor import QUIET_SECONDS, alpha_max, machine_info, make_data, timed_fit
+from bench_regressor import (QUIET_SECONDS, alpha_max, guarded_row, machine_info, make_data,
+                             timed_fit)
 from sklreg import RegularizedClassifier
 
 SEED = 0
@@ -328,17 +328,10 @@ def main():
         n, p = quick if args.quick else full
         X, y = make_problem(kind, K, n, p, n_nonzero, seed)
         for label, penalty, r in selected:
-            t0 = time.perf_counter()
-            try:
-                out = run_row(X, y, K, penalty, r, kind, args.repeats, budget)
-                row = table_row(name, label, X.shape, out)
-            except Exception as exc:  # keep going: one failing row should not hide the others
-                traceback.print_exc()
-                row = [name, label, f"{n} x {p}", f"ERROR: {type(exc).__name__}: {exc}"]
-                row += ["-"] * (len(COLUMNS) - len(row))
-            rows.append(row)
-            print(f"[{time.perf_counter() - t0:7.1f} s] {name} / {label} done", file=sys.stderr,
-                  flush=True)
+            rows.append(guarded_row(
+                name, label, X.shape, COLUMNS,
+                lambda: table_row(name, label, X.shape, run_row(X, y, K, penalty, r, kind,
+                                                               args.repeats, budget))))
 
     elapsed = time.perf_counter() - started
     notes = [

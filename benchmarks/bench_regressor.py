@@ -115,6 +115,23 @@ def timed_fit(make, tol, X, y):
     return seconds, est, any(issubclass(c.category, ConvergenceWarning) for c in caught)
 
 
+def guarded_row(name, label, shape, columns, compute):
+    """compute() -> one table row; on an error, a row saying so (the run goes on).
+
+    One failing row must not hide the others; the time per row goes to stderr.
+    """
+    t0 = time.perf_counter()
+    try:
+        row = compute()
+    except Exception as exc:
+        traceback.print_exc()
+        row = [name, label, f"{shape[0]} x {shape[1]}", f"ERROR: {type(exc).__name__}: {exc}"]
+        row += ["-"] * (len(columns) - len(row))
+    print(f"[{time.perf_counter() - t0:7.1f} s] {name} / {label} done", file=sys.stderr,
+          flush=True)
+    return row
+
+
 def search_tol(make, X, y, alpha, r, best):
     """Loosest tol in TOLS whose objective is within RTOL of best; (tol, reached?)."""
     for tol in TOLS:
@@ -262,24 +279,17 @@ def main():
         n, p = quick if args.quick else full
         X, y = make_data(kind, n, p, n_nonzero, seed)
         for label, penalty, r in selected:
-            t0 = time.perf_counter()
-            try:
-                res = run_row(X, y, penalty, r, kind, args.repeats)
-                row = table_row(name, label, X.shape, res)
-            except Exception as exc:  # keep going: one failing row should not hide the others
-                traceback.print_exc()
-                row = [name, label, f"{n} x {p}", f"ERROR: {type(exc).__name__}: {exc}"]
-                row += ["-"] * (len(COLUMNS) - len(row))
-            rows.append(row)
-            print(f"[{time.perf_counter() - t0:7.1f} s] {name} / {label} done", file=sys.stderr,
-                  flush=True)
+            rows.append(guarded_row(
+                name, label, X.shape, COLUMNS,
+                lambda: table_row(name, label, X.shape, run_row(X, y, penalty, r, kind,
+                                                               args.repeats))))
 
     table = markdown_table(rows)
     elapsed = time.perf_counter() - started
     notes = [
-        f"Objective: 1/(2n)||y - Xw - b||^2 + alpha (r||w||_1 + (1-r)/2 ||w||^2), float64, from "
-        f"coef_/intercept_. alpha = alpha_max/10 with alpha_max = max|X_c^T (y - ybar)| / (n r) "
-        f"(L2 uses the L1 value, r = 1; sklearn Ridge alpha = n * alpha).",
+        "Objective: 1/(2n)||y - Xw - b||^2 + alpha (r||w||_1 + (1-r)/2 ||w||^2), float64, from "
+        "coef_/intercept_. alpha = alpha_max/10 with alpha_max = max|X_c^T (y - ybar)| / (n r) "
+        "(L2 uses the L1 value, r = 1; sklearn Ridge alpha = n * alpha).",
         f"tol: loosest of 1e-4 ... 1e-12 whose objective is within {RTOL:g} relative of the "
         f"best of both libraries at tol={REF_TOL:g}; `!` = not reached even at 1e-12, "
         f"`w` = ConvergenceWarning in the timed fits. Direct solvers (cholesky) ignore tol.",

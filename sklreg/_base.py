@@ -16,6 +16,25 @@ def effective_l1_ratio(penalty, l1_ratio):
     return _FIXED_L1_RATIO.get(penalty, l1_ratio)
 
 
+def canonical_sparse(X):
+    """X with duplicate sparse entries summed (a copy only when it has any).
+
+    The kernels assume one stored entry per cell; dense X passes through.
+    """
+    if sp.issparse(X) and not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
+
+
+def check_finite_solution(solver, dtype, *arrays):
+    """Refuse to return a solution that overflowed the working precision."""
+    if not all(np.all(np.isfinite(a)) for a in arrays):
+        raise ValueError(
+            f"The {solver!r} solver overflowed in {np.dtype(dtype).name}: the data are too "
+            "large for this precision. Rescale the data, or fit in float64.")
+
+
 def normalized_sample_weight(sample_weight, X):
     """Sample weights rescaled to sum to n_samples, or None when unweighted.
 

@@ -2,7 +2,6 @@
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.special import expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin
@@ -13,7 +12,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from . import _logistic_solvers as solvers
-from ._base import effective_l1_ratio, normalized_sample_weight
+from ._base import (canonical_sparse, check_finite_solution, effective_l1_ratio,
+                    normalized_sample_weight)
 
 
 class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
@@ -101,9 +101,7 @@ class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimato
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32])
         check_classification_targets(y)
-        if sp.issparse(X) and not X.has_canonical_format:
-            X = X.copy()
-            X.sum_duplicates()
+        X = canonical_sparse(X)
         encoder = LabelEncoder().fit(y)
         classes = encoder.classes_
         if len(classes) < 2:
@@ -123,9 +121,7 @@ class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimato
         else:
             W, b, n_iter = solvers.newton_cd(problem, W, b, self.alpha, r, self.max_iter,
                                              self.tol)
-        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
-            raise ValueError(f"The {solver!r} solver overflowed in {X.dtype}: rescale X, "
-                             "or fit in float64.")
+        check_finite_solution(solver, X.dtype, W, b)
         self.classes_ = classes
         self.coef_ = np.asarray(W, dtype=X.dtype)
         self.intercept_ = np.asarray(b, dtype=X.dtype) if self.fit_intercept \

@@ -254,7 +254,6 @@ def newton_cd(problem, W, b, alpha, l1_ratio, max_iter, tol):
     sw = problem.sw.astype(np.float64) if problem.weighted else np.ones(n)
     onehot = (problem.y[:, None] == np.arange(problem.n_blocks)[None, :]) \
         if problem.multinomial else (problem.y == 1)[:, None]
-    d_b0 = np.zeros(problem.n_blocks)
 
     def objective(eta_, W_):
         return problem.data_loss(eta_) + l1 * np.abs(W_).sum() + 0.5 * l2 * np.square(W_).sum()
@@ -291,7 +290,8 @@ def newton_cd(problem, W, b, alpha, l1_ratio, max_iter, tol):
             W_new = w_new[None, :].astype(problem.dtype)
             b_new = np.array([b0_new if problem.fit_intercept else 0.0], dtype=problem.dtype)
         d_W = W_new.astype(np.float64) - W
-        d_b = (b_new.astype(np.float64) - b) if problem.fit_intercept else np.zeros_like(d_b0)
+        d_b = (b_new.astype(np.float64) - b) if problem.fit_intercept \
+            else np.zeros(problem.n_blocks)
         progressed = False
         if np.any(d_W) or np.any(d_b):
             X_d = problem.logits(d_W.astype(problem.dtype), d_b.astype(problem.dtype))

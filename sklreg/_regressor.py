@@ -2,14 +2,14 @@
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _solvers
-from ._base import center_problem, effective_l1_ratio, normalized_sample_weight
+from ._base import (canonical_sparse, center_problem, check_finite_solution,
+                    effective_l1_ratio, normalized_sample_weight)
 
 
 class RegularizedRegressor(RegressorMixin, BaseEstimator):
@@ -118,10 +118,7 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
             self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
             multi_output=True, y_numeric=True,
         )
-        if sp.issparse(X) and not X.has_canonical_format:
-            # Duplicate entries sum; the kernels assume one entry per cell.
-            X = X.copy()
-            X.sum_duplicates()
+        X = canonical_sparse(X)
         sw = normalized_sample_weight(sample_weight, X)
         Y = np.asarray(y, dtype=X.dtype).reshape(X.shape[0], -1)
         problem = center_problem(X, Y, sw, self.fit_intercept)
@@ -132,10 +129,7 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
             problem, solver, self._initial_coef(problem), self.alpha, r, self.positive,
             self.max_iter, self.tol)
         coef = np.asarray(coef, dtype=X.dtype)
-        if not np.all(np.isfinite(coef)):
-            raise ValueError(
-                f"The {solver!r} solver overflowed in {X.dtype}: the data are too "
-                "large for this precision. Rescale X and y, or fit in float64.")
+        check_finite_solution(solver, X.dtype, coef)
         intercept = (problem.y_mean - np.einsum("kj,j->k", coef.astype(np.float64),
                                                 problem.x_mean.astype(np.float64))
                      if self.fit_intercept else np.zeros(Y.shape[1]))

@@ -372,3 +372,14 @@ def assert_objective_close(obj, ref_obj, rtol, what=""):
     assert abs(rel) <= rtol, (
         f"{what}: sklreg objective {obj!r} vs reference {ref_obj!r} (rel {rel:.3g})"
     )
+
+
+def to_format(X, fmt):
+    """X as "dense", "csr" or "csc"."""
+    if fmt == "dense":
+        return np.asarray(X)
+    if fmt == "csr":
+        return sp.csr_matrix(X)
+    if fmt == "csc":
+        return sp.csc_matrix(X)
+    raise ValueError(fmt)

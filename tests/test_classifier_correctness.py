@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.utils.class_weight import compute_class_weight
 
-from _reference import assert_objective_close, fit_quiet
+from _reference import assert_objective_close, fit_quiet, to_format
 from _classifier_reference import (
     alpha_max,
     as_float64_dense,
@@ -83,16 +83,6 @@ def auto_solver(penalty, task):
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
-def to_format(X, fmt):
-    if fmt == "dense":
-        return np.asarray(X)
-    if fmt == "csr":
-        return sp.csr_matrix(X)
-    if fmt == "csc":
-        return sp.csc_matrix(X)
-    raise ValueError(fmt)
-
-
 @functools.lru_cache(maxsize=None)
 def _data(task, seed=0):
     X, y, sw = make_classification_data(N_SAMPLES, N_FEATURES, TASKS[task], seed=seed)

@@ -18,6 +18,7 @@ from sklearn.linear_model import LinearRegression
 from _reference import (
     assert_objective_close,
     fit_quiet,
+    to_format,
     alpha_max,
     as_float64_dense,
     assert_kkt,
@@ -62,16 +63,6 @@ SOLVER_CASES = [
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
-def to_format(X, fmt):
-    if fmt == "dense":
-        return np.asarray(X)
-    if fmt == "csr":
-        return sp.csr_matrix(X)
-    if fmt == "csc":
-        return sp.csc_matrix(X)
-    raise ValueError(fmt)
-
-
 @functools.lru_cache(maxsize=None)
 def _data(shape, seed=0):
     n, p = SHAPES[shape]
