@@ -113,8 +113,7 @@ class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimato
         solver = self._resolve_solver(r, len(classes))
         sw = normalized_sample_weight(self._combined_weights(X, y_index, classes, sample_weight), X)
 
-        problem = solvers.LogisticProblem(X, y_index, len(classes), sw, self.fit_intercept,
-                                          for_cd=solver == "newton-cd")
+        problem = solvers.LogisticProblem(X, y_index, len(classes), sw, self.fit_intercept)
         W, b = self._initial_coef(problem, classes)
         if solver == "lbfgs":
             W, b, n_iter = solvers.lbfgs(problem, W, b, self.alpha, self.max_iter, self.tol)

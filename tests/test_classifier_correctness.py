@@ -45,6 +45,9 @@ R_OF = {"l1": 1.0, "l2": 0.0, "elasticnet": 0.5}
 PENALTIES = ["l1", "l2", "elasticnet"]
 TASKS = {"binary": 2, "multiclass": 3}
 N_SAMPLES, N_FEATURES = 90, 10
+# (n_samples, n_features) of the reference matrix's data.  "wide" has more
+# features than twice the L1 support, so newton-cd works on working sets.
+SHAPES = {"tall": (N_SAMPLES, N_FEATURES), "wide": (40, 120)}
 # alpha = ALPHA_FRACTION * (L1 alpha_max): L1 / elastic-net solutions keep
 # some coefficients at zero and others not (checked in the reference tests).
 ALPHA_FRACTION = 0.15
@@ -84,8 +87,8 @@ def auto_solver(penalty, task):
 # helpers
 # --------------------------------------------------------------------------
 @functools.lru_cache(maxsize=None)
-def _data(task, seed=0):
-    X, y, sw = make_classification_data(N_SAMPLES, N_FEATURES, TASKS[task], seed=seed)
+def _data(task, seed=0, shape="tall"):
+    X, y, sw = make_classification_data(*SHAPES[shape], TASKS[task], seed=seed)
     for a in (X, y, sw):
         a.setflags(write=False)  # cached: guard against accidental mutation
     return X, y, sw
@@ -108,13 +111,13 @@ def choose_alpha(X, y, sw=None, cw=None, fit_intercept=True):
 
 
 @functools.lru_cache(maxsize=None)
-def reference_case(penalty, task, dtype_name, weighting, fit_intercept=True):
-    """Data cast to ``dtype`` plus the reference solution on that data.
+def reference_case(penalty, task, dtype_name, weighting, fit_intercept=True, shape="tall"):
+    """Data of ``shape`` cast to ``dtype`` plus the reference solution on it.
 
     Returns (X_cast, y, sw, cw, alpha, ref_coef, ref_intercept, ref_obj) where
     X_cast is what sklreg is given (dtype ``dtype_name``).
     """
-    X, y, sw_all = _data(task)
+    X, y, sw_all = _data(task, shape=shape)
     Xc = X.astype(DTYPES[dtype_name])
     sw, cw = _weights(weighting, sw_all)
     r = R_OF[penalty]
@@ -313,14 +316,15 @@ def test_reference_alpha_max(task):
 # --------------------------------------------------------------------------
 # main objective comparison
 # --------------------------------------------------------------------------
+@pytest.mark.parametrize("shape", list(SHAPES))
 @pytest.mark.parametrize("weighting", WEIGHTINGS)
 @pytest.mark.parametrize("dtype_name", list(DTYPES))
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("task", list(TASKS))
 @pytest.mark.parametrize("penalty", PENALTIES)
-def test_objective_matches_reference(penalty, task, fmt, dtype_name, weighting):
+def test_objective_matches_reference(penalty, task, fmt, dtype_name, weighting, shape):
     X, y, sw, cw, alpha, ref_coef, ref_b, ref_obj = reference_case(
-        penalty, task, dtype_name, weighting
+        penalty, task, dtype_name, weighting, shape=shape
     )
     r = R_OF[penalty]
     K = TASKS[task]
@@ -958,3 +962,26 @@ def test_sparse_input_is_not_densified(penalty, solver, task, fmt):
         tracemalloc.stop()
     assert proba.shape == (n, K)
     assert peak < dense_bytes / 5, f"peak {peak / 1e6:.1f} MB vs dense X {dense_bytes / 1e6:.0f} MB"
+
+
+def test_working_set_keeps_support_and_worst_violators():
+    from sklreg._logistic_solvers import WORKING_SET_MIN, working_set
+
+    p = 60
+    W = np.zeros((2, p))
+    W[0, [3, 7]] = 1.0
+    W[1, 11] = -2.0  # support: features 3, 7, 11 (any class)
+    grad = np.zeros((2, p))
+    grad[1, 20:40] = np.linspace(1.1, 3.0, 20)  # violators for l1 = 1: worst is 39
+    grad[0, 50] = 0.5  # below l1: not a violator
+    ws = working_set(W, grad, 1.0)
+    size = max(WORKING_SET_MIN, 2 * 3)
+    assert len(ws) == size and np.all(np.diff(ws) > 0)
+    assert {3, 7, 11} <= set(ws)
+    assert set(ws) - {3, 7, 11} == set(range(40 - (size - 3), 40))
+    # a set that would cover every feature is "all of them"
+    assert working_set(W[:, :size], grad[:, :size], 1.0) is None
+    # without violators the set is the support alone
+    assert_array_equal(working_set(W[:, :size + 2], grad[:, :size + 2], 1.0), [3, 7, 11])
+    # no violator and an empty support: only the intercept can move
+    assert working_set(np.zeros((1, p)), np.zeros((1, p)), 1.0) is None
