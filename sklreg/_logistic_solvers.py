@@ -258,6 +258,31 @@ def _quadratic_step(X, fit_intercept, w, eta_k, grad_eta, hess_eta, l1, l2, inne
     return w_new, b_new
 
 
+def _multinomial_step(X, fit_intercept, W, b, prob, q, grad_eta, l1, l2, tol):
+    """New (W, b) minimising the multinomial quadratic model plus the penalty.
+
+    X: the columns W belongs to, Fortran-ordered dense or CSC.  Dense columns
+    are centred (weighted by q) in a copy: coordinate descent on the
+    intercepts and on features with non-zero means zigzags, while the model
+    only sees the logits, x W^T + b = (x - m) W^T + (b + W m).
+    """
+    code, _, data, indices, indptr = kernel_layout(X)
+    sparse = code == CSC
+    W_new = np.array(W, dtype=X.dtype, order="C")
+    shift = np.zeros(len(b))
+    if fit_intercept and not sparse:
+        x_mean = np.asarray(xt_dot(X, q.astype(X.dtype)), dtype=np.float64) / q.sum()
+        X = np.asfortranarray(X - x_mean.astype(X.dtype))
+        shift = W_new.astype(np.float64) @ x_mean
+    b_new = (b + shift).astype(X.dtype)
+    _logistic.multinomial_newton_step(
+        sparse, empty_like_dtype(X.dtype, 2, "F") if sparse else X, data, indices, indptr,
+        prob, q, grad_eta, W_new, b_new, fit_intercept, l1, l2, 1000, tol)
+    if fit_intercept and not sparse:
+        b_new = (b_new - W_new.astype(np.float64) @ x_mean).astype(X.dtype)
+    return W_new, b_new
+
+
 def working_set(W, grad_W, l1):
     """Sorted features for the next Newton step, or None for all of them.
 
@@ -325,14 +350,9 @@ def newton_cd(problem, W, b, alpha, l1_ratio, max_iter, tol):
         if problem.multinomial:
             prob = softmax(eta, axis=1)
             grad_eta = (sw / n)[:, None] * (prob - onehot)
-            W_new, b_new = W_ws.copy(), b.copy()
-            code, _, data, indices, indptr = kernel_layout(X_ws)
-            sparse = code == CSC
-            _logistic.multinomial_newton_step(
-                sparse, empty_like_dtype(problem.dtype, 2, "F") if sparse else X_ws,
-                data, indices, indptr, prob, sw / n, grad_eta, W_new, b_new,
-                problem.fit_intercept, l1, l2, 1000,
-                float(np.clip(0.1 * violation, 1e-12, 1e-3)))
+            W_new, b_new = _multinomial_step(X_ws, problem.fit_intercept, W_ws, b, prob,
+                                             sw / n, grad_eta, l1, l2,
+                                             float(np.clip(0.1 * violation, 1e-12, 1e-3)))
         else:
             prob = expit(eta[:, 0])
             grad_eta = (sw * (prob - onehot[:, 0]) / n)[:, None]
