@@ -31,15 +31,13 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.linear_model import LogisticRegression
 
-import bench_regressor
 from bench_regressor import (QUIET_SECONDS, alpha_max, guarded_row, machine_info, make_data,
-                             timed_fit)
+                             markdown_table, timed_fit, write_section)
 from sklreg import RegularizedClassifier
 
 SEED = 0
@@ -297,11 +295,8 @@ def table_row(problem, penalty, shape, out):
 
 
 def write_results(path, section, table_rows):
-    """bench_regressor's markdown_table / write_section, with this script's columns and markers."""
-    with mock.patch.multiple(bench_regressor, COLUMNS=COLUMNS, SECTION_START=SECTION_START,
-                             SECTION_END=SECTION_END):
-        table = bench_regressor.markdown_table(table_rows)
-        bench_regressor.write_section(path, section(table))
+    table = markdown_table(table_rows, COLUMNS)
+    write_section(path, section(table), (SECTION_START, SECTION_END))
     return table
 
 

@@ -217,8 +217,9 @@ def table_row(problem, penalty, shape, res):
             f"{(obj['sklreg'] - obj[d]) / obj[d]:+.1e}"]
 
 
-def markdown_table(rows):
-    lines = [COLUMNS, ["---"] * len(COLUMNS), *rows]
+def markdown_table(rows, columns=None):
+    columns = columns or COLUMNS
+    lines = [columns, ["---"] * len(columns), *rows]
     return "\n".join("| " + " | ".join(line) + " |" for line in lines)
 
 
@@ -246,14 +247,15 @@ def machine_info():
             f"- BLAS: {blas}" + (f"; env {threads_env}" if threads_env else "")]
 
 
-def write_section(path, section):
-    """Replace this benchmark's delimited section in path (or append it), keep the rest."""
+def write_section(path, section, markers=(SECTION_START, SECTION_END)):
+    """Replace the section between ``markers`` in path (or append it), keep the rest."""
     path = Path(path)
+    start, end = markers
     text = path.read_text() if path.exists() else "# sklreg benchmark results\n"
-    block = f"{SECTION_START}\n{section}\n{SECTION_END}"
-    if SECTION_START in text and SECTION_END in text:
-        head, rest = text.split(SECTION_START, 1)
-        text = head + block + rest.split(SECTION_END, 1)[1]
+    block = f"{start}\n{section}\n{end}"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + block + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -55,7 +55,7 @@ cdef double _loss_rows(int m, int K, bint multinomial, floating* Z,
     Z is overwritten by s_i * dloss/dZ_i, the rows' share of the gradient.
     """
     cdef int i, k
-    cdef double total = 0.0, s_i, t, u, z_max, lse, sum_exp
+    cdef double total = 0.0, s_i, t, u, z_max, sum_exp
     for i in range(m):
         s_i = sw[i] if weighted else 1.0
         if not multinomial:
@@ -67,13 +67,17 @@ cdef double _loss_rows(int m, int K, bint multinomial, floating* Z,
             z_max = Z[i * K]
             for k in range(1, K):
                 z_max = fmax(z_max, Z[i * K + k])
+            total -= s_i * Z[i * K + y[i]]
+            # One exp per entry: Z holds exp(z - z_max) until rescaled to s_i p_k.
             sum_exp = 0.0
             for k in range(K):
-                sum_exp += exp(Z[i * K + k] - z_max)
-            lse = z_max + log(sum_exp)
-            total += s_i * (lse - Z[i * K + y[i]])
+                u = exp(Z[i * K + k] - z_max)
+                Z[i * K + k] = <floating> u
+                sum_exp += u
+            total += s_i * (z_max + log(sum_exp))
+            u = s_i / sum_exp
             for k in range(K):
-                Z[i * K + k] = <floating> (s_i * exp(Z[i * K + k] - lse))
+                Z[i * K + k] = <floating> (Z[i * K + k] * u)
             Z[i * K + y[i]] -= <floating> s_i
     return total
 
