@@ -7,7 +7,7 @@ times.  Regression (diabetes): Lasso / ElasticNet / Ridge; classification (breas
 wine, digits): LogisticRegression with saga (L1, elastic net) or lbfgs (L2), C = 1/(n alpha).
 alpha = alpha_max / 10 throughout (the L1 alpha_max, also for L2).
 
-Usage: python benchmarks/demo_datasets.py [--repeats 5] [--output FILE]
+Usage: python benchmarks/demo_datasets.py [--quick] [--repeats 5] [--output FILE]
 """
 
 import argparse
@@ -85,9 +85,12 @@ def run_row(X, y, K, penalty, r, repeats):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one fit each (smoke test)")
     parser.add_argument("--repeats", type=int, default=5, help="timed fits per estimator")
     parser.add_argument("--output", default=str(Path(__file__).with_name("RESULTS.md")))
     args = parser.parse_args()
+    if args.quick:
+        args.repeats = 1
     command = shlex.join([sys.executable] + sys.argv)
     info = machine_info()
     started = time.perf_counter()

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # The main job from a fresh clone: venv, build, install, then benchmark sklreg
-# against scikit-learn and print the table (also written to
-# benchmarks/RESULTS.md).  Extra arguments go to the benchmark script.
+# against scikit-learn and print the tables (also written to
+# benchmarks/RESULTS.md): first on the data sets bundled with scikit-learn,
+# then the regressor and classifier benchmarks on larger synthetic problems.
+# Extra arguments (e.g. --quick) go to every benchmark script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . .ci/venv.sh bench
-exec .venv/bin/python benchmarks/bench_regressor.py "$@"
+for script in demo_datasets bench_regressor bench_classifier; do
+    echo "== benchmarks/$script.py" >&2
+    .venv/bin/python "benchmarks/$script.py" "$@"
+done
