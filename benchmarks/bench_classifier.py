@@ -24,20 +24,18 @@ Usage: python benchmarks/bench_classifier.py [--quick] [--repeats 5] [--output F
                                              [--only SUBSTRING] [--budget SECONDS]
 """
 
-import argparse
 import datetime
 import shlex
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.linear_model import LogisticRegression
 
-from bench_regressor import (QUIET_SECONDS, alpha_max, guarded_row, machine_info, make_data,
-                             markdown_table, timed_fit, write_section)
+from bench_regressor import (QUIET_SECONDS, alpha_max, benchmark_parser, guarded_row,
+                             machine_info, make_data, markdown_table, timed_fit, write_section)
 from sklreg import RegularizedClassifier
 
 SEED = 0
@@ -301,11 +299,7 @@ def write_results(path, section, table_rows):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="problems ~20x smaller (smoke test)")
-    parser.add_argument("--repeats", type=int, default=5, help="timed fits per estimator (median)")
-    parser.add_argument("--output", default=str(Path(__file__).with_name("RESULTS.md")))
-    parser.add_argument("--only", default="", help='run rows whose "problem / penalty" contains this')
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--budget", type=float, default=None,
                         help=f"max seconds per single fit (default {FIT_BUDGET:g}, "
                              f"x{QUICK_SCALE:g} with --quick)")

@@ -262,13 +262,18 @@ def write_section(path, section, markers=(SECTION_START, SECTION_END)):
     path.write_text(text)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="problems ~20x smaller (smoke test)")
+def benchmark_parser(doc, quick_help="problems ~20x smaller (smoke test)"):
+    """The command-line options every benchmark script shares."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--repeats", type=int, default=5, help="timed fits per estimator (median)")
     parser.add_argument("--output", default=str(Path(__file__).with_name("RESULTS.md")))
     parser.add_argument("--only", default="", help='run rows whose "problem / penalty" contains this')
-    args = parser.parse_args()
+    return parser
+
+
+def main():
+    args = benchmark_parser(__doc__).parse_args()
     command = shlex.join([sys.executable] + sys.argv)
     info = machine_info()  # load average before we add to it
     started = time.perf_counter()

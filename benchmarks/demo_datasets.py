@@ -8,15 +8,14 @@ wine, digits): LogisticRegression with saga (L1, elastic net) or lbfgs (L2), C =
 alpha = alpha_max / 10 throughout (the L1 alpha_max, also for L2).
 
 Usage: python benchmarks/demo_datasets.py [--quick] [--repeats 5] [--output FILE]
+                                          [--only SUBSTRING]
 """
 
-import argparse
 import datetime
 import shlex
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_wine
@@ -25,7 +24,8 @@ from sklearn.preprocessing import StandardScaler
 
 import bench_classifier
 import bench_regressor
-from bench_regressor import guarded_row, machine_info, markdown_table, timed_fit, write_section
+from bench_regressor import (benchmark_parser, guarded_row, machine_info, markdown_table,
+                             timed_fit, write_section)
 from sklreg import RegularizedClassifier, RegularizedRegressor
 
 TOL = 1e-8  # both libraries; their tol criteria differ, so objectives are compared too
@@ -84,11 +84,7 @@ def run_row(X, y, K, penalty, r, repeats):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="one fit each (smoke test)")
-    parser.add_argument("--repeats", type=int, default=5, help="timed fits per estimator")
-    parser.add_argument("--output", default=str(Path(__file__).with_name("RESULTS.md")))
-    args = parser.parse_args()
+    args = benchmark_parser(__doc__, quick_help="one fit each (smoke test)").parse_args()
     if args.quick:
         args.repeats = 1
     command = shlex.join([sys.executable] + sys.argv)
@@ -101,6 +97,8 @@ def main():
         K = None if name == "diabetes" else len(np.unique(y))
         shape = f"{X.shape[0]} x {X.shape[1]}" + ("" if K is None else f", {K}")
         for label, penalty, r in PENALTIES:
+            if args.only not in f"{name} / {label}":
+                continue
             row = guarded_row(name, label, X.shape, COLUMNS, lambda: [
                 name, shape, label, *run_row(X, y, K, penalty, r, args.repeats)])
             rows.append(row)
