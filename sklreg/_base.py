@@ -104,13 +104,18 @@ def xt_dot(X, V):
     return out[0] if V.ndim == 1 else out.T
 
 
+def weighted_column_means(X, weights):
+    """sum_i w_i x_i / sum_i w_i in float64: one gemv (or sparse matvec), no copy of X."""
+    weights = np.asarray(weights, dtype=X.dtype)
+    return np.asarray(xt_dot(X, weights), dtype=np.float64) / float(weights.sum(dtype=np.float64))
+
+
 def center_problem(X, Y, sw, fit_intercept):
     n, p = X.shape
     dtype = X.dtype
     if fit_intercept:
         weights = np.ones(n, dtype=dtype) if sw is None else sw
-        # One gemv (or sparse matvec) per mean: no n x p temporary.
-        x_mean = np.asarray(xt_dot(X, weights), dtype=np.float64) / n
+        x_mean = weighted_column_means(X, weights)
         # einsum, not numpy's BLAS: see xt_dot.
         y_mean = np.einsum("i,ij->j", weights.astype(np.float64), Y.astype(np.float64)) / n
     else:

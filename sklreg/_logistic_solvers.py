@@ -27,7 +27,8 @@ import scipy.sparse as sp
 from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.exceptions import ConvergenceWarning
 
-from ._base import CSC, CSR, empty_like_dtype, kernel_layout, xt_dot
+from ._base import (CSC, CSR, empty_like_dtype, kernel_layout, weighted_column_means,
+                    xt_dot)
 from ._solvers import GRAM_MAX_FEATURES, GRAM_MIN_ROWS_PER_FEATURE, cg_preconditioner
 from ._core import _cd, _fused, _gram, _logistic
 
@@ -166,7 +167,7 @@ def lbfgs(problem, W, b, alpha, max_iter, tol):
     fit_b = problem.fit_intercept
     if fit_b:
         weights = problem.sw if problem.weighted else np.ones(problem.n_samples, problem.dtype)
-        m = np.asarray(xt_dot(problem.X, weights), dtype=np.float64) / problem.n_samples
+        m = weighted_column_means(problem.X, weights)
     else:
         m = np.zeros(p)
     # |grad_W| <= |dF/dW| + |grad_b| |m|: L-BFGS's gtol that keeps the
@@ -231,7 +232,7 @@ def _quadratic_step(X, fit_intercept, w, eta_k, grad_eta, hess_eta, l1, l2, inne
     v = v.astype(dtype)
     v_sum = float(v.sum(dtype=np.float64))
     if fit_intercept:
-        x_mean = (np.asarray(xt_dot(X, v), dtype=np.float64) / v_sum).astype(dtype)
+        x_mean = weighted_column_means(X, v).astype(dtype)
         z_mean = float(np.dot(v.astype(np.float64), z)) / v_sum
     else:
         x_mean = np.zeros(p, dtype=dtype)
@@ -295,7 +296,7 @@ def _multinomial_step(X, fit_intercept, W, b, prob, q, grad_eta, l1, l2, tol):
     W_new = np.array(W, dtype=X.dtype, order="C")
     shift = np.zeros(len(b))
     if fit_intercept and not sparse:
-        x_mean = np.asarray(xt_dot(X, q.astype(X.dtype)), dtype=np.float64) / q.sum()
+        x_mean = weighted_column_means(X, q)
         X = np.asfortranarray(X - x_mean.astype(X.dtype))
         shift = W_new.astype(np.float64) @ x_mean
     b_new = (b + shift).astype(X.dtype)
