@@ -12,7 +12,7 @@ extensions = [
         [str(pyx.relative_to(HERE))],
         include_dirs=[np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
-        extra_compile_args=["-O3"],
+        extra_compile_args=["-O3", "-fno-math-errno"],
     )
     for pyx in sorted((HERE / "sklreg" / "_core").glob("*.pyx"))
 ]
