@@ -447,7 +447,8 @@ class RegularizedMLP(BaseEstimator):
 
         if self.early_stopping:
             train, val = self._validation_split(y, random_state)
-            sw_train = sw[train] * (len(train) / sw[train].sum())
+            # indexed by row of X like sw; the training rows rescaled to mean 1
+            sw_train = sw * (len(train) / sw[train].sum())
             validation = (X[val], y[val], Y[val], sw[val])
             if not hasattr(self, "validation_scores_"):
                 self._reset_validation_history()
@@ -455,7 +456,7 @@ class RegularizedMLP(BaseEstimator):
             train, sw_train, validation = np.arange(X.shape[0]), sw, None
         trainer = _Trainer(self, X, Y, sw_train, train, random_state)
         self._train(trainer, validation, 1 if incremental else self.max_iter, incremental)
-        self.t_ = int(self._network.state[3])
+        self.t_ = int(self._network.state[3]) if self._network.state else 0
         self.sparsity_ = float(np.mean(self._network.params[self._network.weight_mask()] == 0))
         return self
 

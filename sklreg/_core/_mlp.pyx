@@ -571,6 +571,14 @@ def train_epoch(floating[::1] params, floating[::1] grads,
         raise ValueError("optimizer state does not match the parameters")
     if Y.shape[1] != sizes[n_layers] or n_layers < 1:
         raise ValueError("targets do not match the output layer")
+    cdef Py_ssize_t n_rows = X_indptr.shape[0] - 1 if sparse else X.shape[0]
+    if Y.shape[0] != n_rows or weights.shape[0] != n_rows or dropout.shape[0] != n_layers \
+            or l1.shape[0] != n_layers or l2.shape[0] != n_layers or batch_size < 1:
+        raise ValueError("X, Y, weights, penalties and dropout rates do not match")
+    if not sparse and X.shape[1] != n_features:
+        raise ValueError("X does not match the input layer")
+    if n > 0 and (np.min(order) < 0 or np.max(order) >= n_rows):
+        raise ValueError("order holds a row index outside X")
     with nogil:
         if _layout(&lay, &sizes[0], n_layers, batch_size, not sparse) != 0:
             with gil:
@@ -609,8 +617,12 @@ def predict(const floating[::1] params, const Py_ssize_t[::1] sizes,
     cdef const int* indices_ptr = &X_indices[0] if X_indices.shape[0] > 0 else NULL
     cdef const int* indptr_ptr = &X_indptr[0] if X_indptr.shape[0] > 0 else NULL
     cdef floating* src
-    if work.shape[0] < workspace_size(sizes, chunk, False)[0] or out.shape[1] != K:
-        raise ValueError("workspace or output has the wrong size")
+    if work.shape[0] < workspace_size(sizes, chunk, False)[0] or out.shape[1] != K \
+            or chunk < 1 or params.shape[0] != parameter_count(sizes):
+        raise ValueError("workspace, parameters or output have the wrong size")
+    if (sparse and X_indptr.shape[0] != n + 1) or (
+            not sparse and (X.shape[0] != n or X.shape[1] != n_features)):
+        raise ValueError("X does not match the output rows or the input layer")
     if n == 0:
         return
     with nogil:
