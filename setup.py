@@ -10,7 +10,7 @@ extensions = [
     Extension(
         f"sklreg._core.{pyx.stem}",
         [str(pyx.relative_to(HERE))],
-        include_dirs=[np.get_include()],
+        include_dirs=[np.get_include(), "sklreg/_core"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
         extra_compile_args=["-O3", "-fno-math-errno"],
     )

@@ -499,18 +499,13 @@ class RegularizedMLP(BaseEstimator):
 
     def _train(self, trainer, validation, max_epochs, incremental):
         network = self._network
-        weights = network.weight_mask()
-        l1, l2 = trainer.l1, trainer.l2
-        layer_of = np.repeat(np.arange(len(l1)), [s * t for s, t in
-                                                   zip(network.sizes[:-1], network.sizes[1:])])
+        before = np.empty_like(network.params)  # the last finite weights
         converged = False
         for epoch in range(max_epochs):
             start = time.perf_counter()
-            before = network.params.copy()
+            np.copyto(before, network.params)
             data_loss = trainer.epoch()
-            w = network.params[weights]
-            penalty = float(np.sum(l1[layer_of] * np.abs(w))
-                            + 0.5 * np.sum(l2[layer_of] * w.astype(np.float64) ** 2))
+            penalty = trainer.penalty()
             objective = data_loss + penalty
             if not np.isfinite(objective) or not np.all(np.isfinite(network.params)):
                 network.params[...] = before
@@ -723,6 +718,16 @@ class _Trainer:
             self.masks, self.rng_state, solver, *self.hyper, t)
         network.state[3] = t
         return total / len(order)
+
+    def penalty(self):
+        """sum_j l1_j ||W_j||_1 + l2_j / 2 ||W_j||^2 at the current weights."""
+        total = 0.0
+        for (W, _), l1, l2 in zip(self.network.layers(), self.l1, self.l2):
+            if l1:
+                total += l1 * float(np.abs(W).sum(dtype=np.float64))
+            if l2:
+                total += 0.5 * l2 * float(np.einsum("ij,ij->", W, W, dtype=np.float64))
+        return total
 
 
 def _init_storing(parameters):
