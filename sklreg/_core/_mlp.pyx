@@ -24,7 +24,7 @@ from cython cimport floating
 from libc.math cimport exp, log, log1p, sqrt, sqrtf, tanh, fabs
 from libc.stdint cimport uint64_t, uint32_t
 from libc.stdlib cimport malloc, free
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
 from ._blas cimport _gemm, _axpy
 
@@ -474,8 +474,8 @@ cdef double _batch(floating* params, floating* grads, const Py_ssize_t* sizes,
                         A[i * n_features + j] = <floating> (X[rows[i] * n_features + j] * scale)
         else:
             for i in range(m):
-                for j in range(n_features):
-                    A[i * n_features + j] = X[rows[i] * n_features + j]
+                memcpy(A + i * n_features, X + rows[i] * n_features,
+                       n_features * sizeof(floating))
         _forward_product(A, params + lay.weights[0], work + lay.acts[1],
                          <int> m, <int> n_features, <int> sizes[1])
     for j in range(1, L):
