@@ -25,6 +25,7 @@ from ._core import _mlp
 
 _ACTIVATIONS = {"identity": _mlp.IDENTITY, "relu": _mlp.RELU, "tanh": _mlp.TANH,
                 "logistic": _mlp.LOGISTIC}
+_OUTPUTS = {"identity": _mlp.IDENTITY, "logistic": _mlp.LOGISTIC, "softmax": _mlp.SOFTMAX}
 _DTYPES = {"float32": np.float32, "float64": np.float64, np.float32: np.float32,
            np.float64: np.float64}
 #: Rows per block when predicting.
@@ -576,8 +577,7 @@ class RegularizedMLP(BaseEstimator):
         work = np.empty(floats, dtype=network.dtype)
         _mlp.predict(network.params, network.sizes, X_dense, data, indices, indptr, sparse,
                      _ACTIVATIONS[self.activation],
-                     {"identity": _mlp.IDENTITY, "logistic": _mlp.LOGISTIC,
-                      "softmax": _mlp.SOFTMAX}[self.out_activation_],
+                     _OUTPUTS[self.out_activation_],
                      out, chunk, work)
         return out
 
@@ -647,7 +647,6 @@ class RegularizedMLP(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        tags.non_deterministic = False
         if self.task == "classification":
             tags.estimator_type = "classifier"
             tags.classifier_tags = ClassifierTags(multi_label=True)
@@ -695,8 +694,7 @@ class _Trainer:
         self.grads = np.empty_like(network.params)
         self.rng_state = random_state.randint(0, 2**63 - 1, size=1).astype(np.uint64)
         self.activation = _ACTIVATIONS[est.activation]
-        self.output = {"identity": _mlp.IDENTITY, "logistic": _mlp.LOGISTIC,
-                       "softmax": _mlp.SOFTMAX}[est.out_activation_]
+        self.output = _OUTPUTS[est.out_activation_]
         self.solver = est.solver
         self.hyper = (est.learning_rate_init, est.beta_1, est.beta_2, est.epsilon,
                       est.momentum, est.nesterovs_momentum)

@@ -133,6 +133,10 @@ def _problem(output, K, seed=0, n=9, p=5):
     return X, Y, rng.random(n) + 0.5, rng
 
 
+_ACT_CODES = {"identity": _mlp.IDENTITY, "relu": _mlp.RELU, "tanh": _mlp.TANH,
+              "logistic": _mlp.LOGISTIC}
+
+
 OUTPUTS = [("softmax", _mlp.SOFTMAX, 3), ("logistic", _mlp.LOGISTIC, 2),
            ("identity", _mlp.IDENTITY, 2)]
 
@@ -157,10 +161,6 @@ def test_gradient_matches_finite_differences(out_name, output, K, activation, sp
         minus = full_batch(params - step, sizes, X, Y, w, code, output, dropout, seed, sparse)[0]
         numeric[j] = (plus - minus) / (2 * h)
     assert_allclose(grad, numeric, rtol=1e-6, atol=1e-7 * np.abs(grad).max())
-
-
-_ACT_CODES = {"identity": _mlp.IDENTITY, "relu": _mlp.RELU, "tanh": _mlp.TANH,
-              "logistic": _mlp.LOGISTIC}
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -443,11 +443,12 @@ def test_multilabel_and_multioutput():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf = RegularizedMLPClassifier((16,), max_iter=300, random_state=0).fit(X, Y)
-        reg = RegularizedMLPRegressor((16,), max_iter=50, random_state=0).fit(X, Y * 1.0)
+        reg = RegularizedMLPRegressor((16,), max_iter=300, random_state=0).fit(X, Y * 1.0)
     assert clf.out_activation_ == "logistic" and clf.predict(X).shape == (200, 3)
     assert clf.predict_proba(X).shape == (200, 3)
     assert np.mean(clf.predict(X) == Y) > 0.8  # per-label accuracy
     assert reg.predict(X).shape == (200, 3)
+    assert reg.score(X, Y * 1.0) > 0.5
 
 
 # --------------------------------------------------------------------------

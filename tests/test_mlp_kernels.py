@@ -42,8 +42,10 @@ def test_forward_and_backward_match_numpy(name, rate, dtype):
     dA = np.random.default_rng(1).standard_normal(Z.shape).astype(dtype)
     expected_dZ = np.where(keep, dA * deriv(pre) / (1 - rate), 0.0)
     dZ = dA.copy()
-    _mlp.backward_activation(dZ, A, code, draws, rate)
+    bias_grad = _mlp.backward_activation(dZ, A, code, draws, rate)
     assert_allclose(dZ, expected_dZ, rtol=10 * RTOL[dtype], atol=10 * RTOL[dtype])
+    assert_allclose(bias_grad, expected_dZ.sum(axis=0), rtol=10 * RTOL[dtype],
+                    atol=50 * RTOL[dtype])
 
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))

@@ -126,7 +126,6 @@ cdef void _forward_pass(floating* Z, const floating* b, Py_ssize_t m, Py_ssize_t
     cdef Py_ssize_t i, j
     cdef bint dropout = rate > 0.0
     cdef floating scale = <floating> (1.0 / (1.0 - rate) if dropout else 1.0)
-    cdef floating z
     cdef floating* row
     cdef unsigned char* keep_row
     if dropout and rng != NULL:
@@ -154,7 +153,7 @@ cdef void _backward_pass(floating* dA, const floating* A, Py_ssize_t m, Py_ssize
                          int activation, double rate, const unsigned char* keep,
                          floating* bias_grad) noexcept nogil:
     """dA <- dA * d dropout(act(z)) / dz in place, from A = forward output;
-    bias_grad (if given) <- column sums of the result."""
+    bias_grad <- column sums of the result (the bias gradient)."""
     cdef Py_ssize_t i, j
     cdef bint dropout = rate > 0.0
     cdef floating keep_rate = <floating> (1.0 - rate if dropout else 1.0)
@@ -162,8 +161,7 @@ cdef void _backward_pass(floating* dA, const floating* A, Py_ssize_t m, Py_ssize
     cdef floating* row
     cdef const floating* a_row
     cdef const unsigned char* keep_row
-    if bias_grad != NULL:
-        memset(bias_grad, 0, k * sizeof(floating))
+    memset(bias_grad, 0, k * sizeof(floating))
     for i in range(m):
         row = dA + i * k
         a_row = A + i * k
@@ -183,9 +181,8 @@ cdef void _backward_pass(floating* dA, const floating* A, Py_ssize_t m, Py_ssize
         elif activation != _IDENTITY:
             for j in range(k):
                 row[j] = <floating> (row[j] * _act_derivative(activation, a_row[j]))
-        if bias_grad != NULL:
-            for j in range(k):
-                bias_grad[j] += row[j]
+        for j in range(k):
+            bias_grad[j] += row[j]
 
 
 cdef double _output_pass(floating* Z, const floating* b, const floating* Y,
