@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight
 
 from ._core import _gram
@@ -49,6 +50,27 @@ def normalized_sample_weight(sample_weight, X):
     if not np.isfinite(total) or total <= 0:
         raise ValueError("sample_weight must have a positive, finite sum.")
     return (sw * (X.shape[0] / total)).astype(X.dtype, copy=False)
+
+
+def class_sample_weight(sample_weight, X, y, classes, class_weight):
+    """sample_weight_i * class_weight[y_i] in float64, or None when both are None.
+
+    ``y`` holds labels from the sorted array ``classes``.  "balanced" gives
+    n / (n_present * count) over the classes present in ``y`` (all of them
+    in a fit; a partial_fit batch may miss some, which keep weight 1).
+    """
+    if sample_weight is None and class_weight is None:
+        return None
+    weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    if class_weight is None:
+        return weights
+    if class_weight == "balanced":
+        present = np.isin(classes, y)
+        per_class = np.ones(len(classes))
+        per_class[present] = compute_class_weight("balanced", classes=classes[present], y=y)
+    else:
+        per_class = compute_class_weight(class_weight, classes=classes, y=y)
+    return weights * per_class[np.searchsorted(classes, y)]
 
 
 @dataclass

@@ -7,13 +7,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import validate_data
 
 from . import _logistic_solvers as solvers
-from ._base import (canonical_sparse, check_finite_solution, effective_l1_ratio,
-                    normalized_sample_weight)
+from ._base import (canonical_sparse, check_finite_solution, class_sample_weight,
+                    effective_l1_ratio, normalized_sample_weight)
 
 
 class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
@@ -111,7 +110,8 @@ class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimato
         y_index = encoder.transform(y)
         r = effective_l1_ratio(self.penalty, self.l1_ratio)
         solver = self._resolve_solver(r, len(classes))
-        sw = normalized_sample_weight(self._combined_weights(X, y_index, classes, sample_weight), X)
+        sw = normalized_sample_weight(class_sample_weight(
+            sample_weight, X, classes[y_index], classes, self.class_weight), X)
 
         problem = solvers.LogisticProblem(X, y_index, len(classes), sw, self.fit_intercept)
         W, b = self._initial_coef(problem, classes)
@@ -138,17 +138,6 @@ class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimato
             # binary L2 problems; multinomial L2 stays with L-BFGS.
             return "lbfgs" if r == 0.0 and n_classes > 2 else "newton-cd"
         return self.solver
-
-    def _combined_weights(self, X, y_index, classes, sample_weight):
-        if sample_weight is None and self.class_weight is None:
-            return None
-        weights = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                       ensure_non_negative=True)
-        if self.class_weight is not None:
-            labels = classes[y_index]
-            per_class = compute_class_weight(self.class_weight, classes=classes, y=labels)
-            weights = weights * per_class[y_index]
-        return weights
 
     def _initial_coef(self, problem, classes):
         shape = (problem.n_blocks, problem.n_features)

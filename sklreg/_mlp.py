@@ -14,13 +14,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import ClassifierTags, RegressorTags, check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import (_check_sample_weight, check_is_fitted, column_or_1d,
-                                      validate_data)
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._base import canonical_sparse, csr_arrays, effective_l1_ratio
+from ._base import (canonical_sparse, class_sample_weight, csr_arrays, effective_l1_ratio,
+                    normalized_sample_weight)
 from ._core import _mlp
 
 _ACTIVATIONS = {"identity": _mlp.IDENTITY, "relu": _mlp.RELU, "tanh": _mlp.TANH,
@@ -173,14 +172,10 @@ class _Network:
             offset += fan_out
         return out
 
-    def weight_mask(self):
-        """True on the flat entries that are weights (not biases)."""
-        mask = np.zeros(self.params.shape, dtype=bool)
-        offset = 0
-        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]):
-            mask[offset:offset + fan_in * fan_out] = True
-            offset += (fan_in + 1) * fan_out
-        return mask
+    def sparsity(self):
+        """Fraction of weights (not biases) that are exactly zero."""
+        weights = [W for W, _ in self.layers()]
+        return sum(int(np.count_nonzero(W == 0)) for W in weights) / sum(W.size for W in weights)
 
 
 def _as_kernel_input(X, dtype):
@@ -328,27 +323,15 @@ class RegularizedMLP(BaseEstimator):
         out = "softmax" if binarizer.y_type_ == "multiclass" else "logistic"
         return Y, out
 
-    def _sample_weights(self, X, y, sample_weight, dtype):
-        """s_i = sample_weight_i * class_weight[y_i], rescaled to mean 1."""
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        if self.class_weight is not None and self._is_classifier():
-            if self._label_binarizer.y_type_ == "multilabel-indicator":
-                raise ValueError("class_weight is not supported for multilabel targets.")
-            classes = self.classes_
-            if self.class_weight == "balanced":
-                # n / (n_classes * count), over the classes present in this y
-                present = np.isin(classes, y)
-                per_class = np.ones(len(classes))
-                per_class[present] = compute_class_weight("balanced", classes=classes[present],
-                                                          y=y)
-            else:
-                per_class = compute_class_weight(self.class_weight, classes=classes, y=y)
-            sw = sw * per_class[np.searchsorted(classes, y)]
-        total = sw.sum()
-        if not np.isfinite(total) or total <= 0:
-            raise ValueError("sample_weight (times class_weight) must have a positive, "
-                             "finite sum.")
-        return (sw * (len(sw) / total)).astype(dtype)
+    def _sample_weights(self, X, y, sample_weight):
+        """s_i = sample_weight_i * class_weight[y_i], rescaled to mean 1 (always an array)."""
+        class_weight = self.class_weight if self._is_classifier() else None
+        if class_weight is not None and self._label_binarizer.y_type_ == "multilabel-indicator":
+            raise ValueError("class_weight is not supported for multilabel targets.")
+        classes = getattr(self, "classes_", None)
+        sw = normalized_sample_weight(
+            class_sample_weight(sample_weight, X, y, classes, class_weight), X)
+        return np.ones(X.shape[0], dtype=X.dtype) if sw is None else sw
 
     # ------------------------------------------------------------------
     # configuration
@@ -429,7 +412,7 @@ class RegularizedMLP(BaseEstimator):
             raise ValueError("classes must be passed on the first call to partial_fit.")
         Y, out_activation = self._encode_targets(y, task, classes)
         Y = np.ascontiguousarray(Y, dtype=dtype)
-        sw = self._sample_weights(X, y, sample_weight, dtype)
+        sw = self._sample_weights(X, y, sample_weight)
         random_state = check_random_state(self.random_state)
         if first:
             self.task_ = task
@@ -458,7 +441,7 @@ class RegularizedMLP(BaseEstimator):
         trainer = _Trainer(self, X, Y, sw_train, train, random_state)
         self._train(trainer, validation, 1 if incremental else self.max_iter, incremental)
         self.t_ = int(self._network.state[3]) if self._network.state else 0
-        self.sparsity_ = float(np.mean(self._network.params[self._network.weight_mask()] == 0))
+        self.sparsity_ = self._network.sparsity()
         return self
 
     def _same_architecture(self):
