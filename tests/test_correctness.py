@@ -426,7 +426,13 @@ def test_multi_target_equals_separate_fits(penalty, solver, fmt):
         assert multi.n_iter_ == max(s.n_iter_ for s in singles)
         gaps = np.asarray(multi.dual_gap_)
         assert gaps.shape == (n_targets,)
-        assert_allclose(gaps, [s.dual_gap_ for s in singles], rtol=1e-3, atol=1e-12)
+        # Each target's gap certifies its own tolerance.  (Not equal to the
+        # single fits' gaps: centring Y as a matrix rounds differently, and
+        # Anderson steps accepted or refused at rounding level then stop the
+        # runs at different points below the tolerance.)
+        for k in range(n_targets):
+            scale = centred_target_scale(Y[:, k], True, sw)
+            assert -1e-12 * scale <= gaps[k] <= multi.tol * scale
     # predictions are (n_samples, n_targets)
     pred = multi.predict(Xf)
     assert pred.shape == Y.shape

@@ -20,15 +20,29 @@ The data enter in one of three layouts, chosen by the caller:
 - GRAM:   the centred weighted Gram matrix Q = Xc^T S Xc and q = Xc^T S yc
   (covariance updates: each coordinate costs O(p), independent of n).
 
-Sweeps alternate: a full sweep over all features, then sweeps over the
-active set (the non-zero coefficients) until their changes are small, then a
-full sweep again.  Whenever a full sweep changes the coefficients little
-(relative to a threshold that tightens as needed), the duality gap is computed; the solver stops when it
-is below tol_gap.  Every sweep counts as one iteration against max_iter.  The penalty is reached only through ``_penalty.pxd``.
+The solver is a working-set method.  An outer step computes the duality gap
+over all features that are still in play; it stops when the gap is at most
+tol_gap.  Otherwise it
+
+1. screens out features that the gap proves to be zero at the optimum
+   (gap-safe rule: a ball of radius sqrt(2 gap) around the rescaled residual
+   holds the dual optimum; a feature whose constraint cannot be tight
+   anywhere in that ball is dropped for good);
+2. picks a working set: the current support plus the features whose dual
+   constraints are closest to tight, twice the support's size (at least
+   WS_MIN), doubled when the previous round did not halve the gap;
+3. runs coordinate descent sweeps on the working set only, with Anderson
+   extrapolation of the last ANDERSON_K + 1 iterates (kept only when it
+   lowers the objective), until the working set's own gap is below
+   INNER_GAP_FRACTION of the outer gap.
+
+Every sweep over a working set counts as one iteration against max_iter, and
+at least one sweep runs.
+The penalty is reached only through ``_penalty.pxd``.
 """
 import numpy as np
 from cython cimport floating
-from libc.math cimport fabs, fmax, fmin, sqrt, INFINITY
+from libc.math cimport fabs, fmax, fmin, sqrt, isfinite, INFINITY
 
 from ._blas cimport _dot, _axpy, _gemv
 from ._penalty cimport (enet_coordinate_step, enet_value, enet_dual_scale,
@@ -38,91 +52,490 @@ cdef enum:
     _DENSE = 0
     _SPARSE = 1
     _GRAM = 2
+    ANDERSON_K = 5
 
 # Layout codes for the Python caller.
 DENSE = _DENSE
 SPARSE = _SPARSE
 GRAM = _GRAM
 
+#: Smallest working set.
+cdef int WS_MIN = 10
+#: The working set's inner problem is solved until its gap is below this
+#: share of the last full gap.
+cdef double INNER_GAP_FRACTION = 0.3
 
-cdef double _duality_gap(
-    int layout, int n, int p,
-    const floating[::1, :] X, const floating[::1] X_data,
-    const int[::1] X_indices, const int[::1] X_indptr,
-    const floating[:, ::1] Q, const floating[::1] q,
-    const floating[::1] y, const floating[::1] sw, bint weighted,
-    double y_mean, double y_norm2, bint fit_intercept,
-    const floating[::1] w, floating[::1] resid, double* offset,
-    floating[::1] Qw, floating[::1] work_n, floating[::1] work_p,
-    double[::1] grad, double l1, double l2, bint positive,
-) noexcept nogil:
-    """Duality gap at w (n-scaled objective); also refreshes the residual.
 
-    grad receives Xc^T S r, the negative gradient of the data term.
-    """
-    cdef int i, j, k
-    cdef double total, sw_sum, mean, rnorm2 = 0.0, ry = 0.0, s_i, r_i
-    cdef double primal, c, gap, gap_conj, w_norm2 = 0.0
+cdef struct Data:
+    # Everything coordinate descent reads, in one place (typed by layout).
+    int layout
+    int n
+    int p
+    const void* X          # DENSE: Fortran (n, p)
+    const void* X_data     # SPARSE: CSC arrays
+    const int* X_indices
+    const int* X_indptr
+    const void* Q          # GRAM: (p, p) and q (p,)
+    const void* q
+    const void* y
+    const void* sw
+    bint weighted
+    const void* x_mean
+    bint fit_intercept
+    const double* hess
+    double y_mean
+    double y_norm2
+    double n_weight
+    double l1
+    double l2
+    bint positive
 
-    if layout == _GRAM:
-        # Recompute Q w from scratch so that rounding drift does not build up.
-        _gemv(c'N', p, p, 1.0, &Q[0, 0], p, &w[0], 1, 0.0, &Qw[0], 1)
-        total = 0.0
-        for j in range(p):
-            grad[j] = q[j] - Qw[j]
-            total += <double> w[j] * q[j]
-            rnorm2 += <double> w[j] * Qw[j]
-        ry = y_norm2 - total
-        rnorm2 = y_norm2 - 2.0 * total + rnorm2
-    else:
-        # Fold the lazy scalar offset (sparse) into the residual and remove any
-        # mean drift: the optimal intercept makes the residual s-centred.
-        mean = offset[0]
-        offset[0] = 0.0
-        if fit_intercept:
-            total = 0.0
-            sw_sum = 0.0
-            for i in range(n):
-                s_i = sw[i] if weighted else 1.0
-                total += s_i * (resid[i] - mean)
-                sw_sum += s_i
-            mean += total / sw_sum
+
+cdef struct State:
+    # The iterate's companions: the residual (or Q w) and its lazy offset.
+    void* resid
+    double offset
+    void* Qw
+
+
+cdef inline double _sw(const Data* d, const floating* sw, int i) noexcept nogil:
+    return sw[i] if d.weighted else 1.0
+
+
+cdef inline void _move(const Data* d, floating* dummy, State* st, int j, double delta) noexcept nogil:
+    """Account for w_j += delta in the residual (or in Q w)."""
+    cdef floating* resid = <floating*> st.resid
+    cdef const floating* X
+    cdef const floating* data
+    cdef int i, k, n = d.n
+    cdef double mu
+    if d.layout == _DENSE:
+        X = (<const floating*> d.X) + <size_t> j * n
+        mu = (<const floating*> d.x_mean)[j] if d.fit_intercept else 0.0
+        # r -= delta * (x_j - mu_j), fused in one pass.
         for i in range(n):
-            resid[i] = <floating> (resid[i] - mean)
-            r_i = resid[i]
-            s_i = sw[i] if weighted else 1.0
-            rnorm2 += s_i * r_i * r_i
-            ry += s_i * r_i * (y[i] - y_mean)
-            work_n[i] = <floating> (s_i * r_i)
-        if layout == _DENSE:
-            _gemv(c'T', n, p, 1.0, &X[0, 0], n, &work_n[0], 1, 0.0, &work_p[0], 1)
-            for j in range(p):
+            resid[i] = <floating> (resid[i] - delta * X[i] + delta * mu)
+    elif d.layout == _SPARSE:
+        data = <const floating*> d.X_data
+        for k in range(d.X_indptr[j], d.X_indptr[j + 1]):
+            resid[d.X_indices[k]] -= <floating> (delta * data[k])
+        if d.fit_intercept:
+            st.offset -= delta * (<const floating*> d.x_mean)[j]
+    else:
+        _axpy(d.p, <floating> delta, (<const floating*> d.Q) + <size_t> j * d.p, 1,
+              <floating*> st.Qw, 1)
+
+
+cdef inline double _partial(const Data* d, floating* dummy, State* st, int j) noexcept nogil:
+    """xc_j . S r: the coordinate's negative data gradient."""
+    cdef const floating* resid = <const floating*> st.resid
+    cdef const floating* sw = <const floating*> d.sw
+    cdef const floating* X
+    cdef const floating* data
+    cdef double acc = 0.0
+    cdef int i, k, n = d.n
+    if d.layout == _DENSE:
+        X = (<const floating*> d.X) + <size_t> j * n
+        if not d.weighted:
+            return _dot(n, X, 1, resid, 1)
+        for i in range(n):
+            acc += sw[i] * X[i] * resid[i]
+        return acc
+    if d.layout == _SPARSE:
+        data = <const floating*> d.X_data
+        for k in range(d.X_indptr[j], d.X_indptr[j + 1]):
+            i = d.X_indices[k]
+            acc += _sw(d, sw, i) * data[k] * resid[i]
+        if d.fit_intercept:
+            acc -= st.offset * d.n_weight * (<const floating*> d.x_mean)[j]
+        return acc
+    return (<const floating*> d.q)[j] - (<const floating*> st.Qw)[j]
+
+
+cdef void _sweep(const Data* d, State* st, floating* w, const int* ws, int n_ws,
+                 double* d_w_max, double* w_max) noexcept nogil:
+    """One pass of exact coordinate minimisation over the working set."""
+    cdef int jj, j
+    cdef double g, w_old, w_new, delta
+    d_w_max[0] = 0.0
+    w_max[0] = 0.0
+    for jj in range(n_ws):
+        j = ws[jj]
+        w_old = w[j]
+        g = _partial(d, w, st, j)
+        w_new = enet_coordinate_step(d.hess[j] * w_old + g, d.hess[j], d.l1, d.l2,
+                                     d.positive)
+        delta = w_new - w_old
+        if delta != 0.0:
+            w[j] = <floating> w_new
+            _move(d, w, st, j, delta)
+        d_w_max[0] = fmax(d_w_max[0], fabs(delta))
+        w_max[0] = fmax(w_max[0], fabs(w_new))
+
+
+cdef void _residual_norms(const Data* d, floating* w, State* st, const int* feats,
+                          int n_feats, floating* work_n, double* rnorm2,
+                          double* ry) noexcept nogil:
+    """Refresh the residual; rnorm2 = |r|_S^2, ry = r . S yc; work_n = S r.
+
+    Folds the sparse layout's lazy offset into the residual and removes any
+    mean drift (the optimal intercept makes the residual s-centred).  GRAM
+    recomputes Q w over the given features (w is zero elsewhere) so that
+    rounding drift does not build up.
+    """
+    cdef floating* resid = <floating*> st.resid
+    cdef const floating* sw = <const floating*> d.sw
+    cdef const floating* y = <const floating*> d.y
+    cdef const floating* Q = <const floating*> d.Q
+    cdef const floating* q = <const floating*> d.q
+    cdef floating* Qw = <floating*> st.Qw
+    cdef int i, j, jj, n = d.n
+    cdef double total, sw_sum, mean, s_i, r_i, wq = 0.0, wQw = 0.0
+    rnorm2[0] = 0.0
+    ry[0] = 0.0
+    if d.layout == _GRAM:
+        for j in range(d.p):
+            Qw[j] = 0.0
+        for jj in range(n_feats):
+            j = feats[jj]
+            if w[j] != 0.0:
+                _axpy(d.p, w[j], Q + <size_t> j * d.p, 1, Qw, 1)
+        for jj in range(n_feats):
+            j = feats[jj]
+            wq += <double> w[j] * q[j]
+            wQw += <double> w[j] * Qw[j]
+        ry[0] = d.y_norm2 - wq
+        rnorm2[0] = d.y_norm2 - 2.0 * wq + wQw
+        return
+    mean = st.offset
+    st.offset = 0.0
+    if d.fit_intercept:
+        total = 0.0
+        sw_sum = 0.0
+        for i in range(n):
+            s_i = _sw(d, sw, i)
+            total += s_i * (resid[i] - mean)
+            sw_sum += s_i
+        mean += total / sw_sum
+    for i in range(n):
+        resid[i] = <floating> (resid[i] - mean)
+        r_i = resid[i]
+        s_i = _sw(d, sw, i)
+        rnorm2[0] += s_i * r_i * r_i
+        ry[0] += s_i * r_i * (y[i] - d.y_mean)
+        work_n[i] = <floating> (s_i * r_i)
+
+
+cdef void _gradient(const Data* d, State* st, const int* feats, int n_feats,
+                    const floating* work_n, floating* work_p,
+                    double* grad) noexcept nogil:
+    """grad_j = xc_j . S r for the given features (after _residual_norms)."""
+    cdef const floating* X = <const floating*> d.X
+    cdef const floating* data = <const floating*> d.X_data
+    cdef const floating* q = <const floating*> d.q
+    cdef const floating* Qw = <const floating*> st.Qw
+    cdef int j, jj, k, n = d.n
+    cdef double total
+    if d.layout == _GRAM:
+        for jj in range(n_feats):
+            j = feats[jj]
+            grad[j] = q[j] - Qw[j]
+    elif d.layout == _DENSE:
+        if n_feats == d.p:
+            # All features: one BLAS pass over X.
+            _gemv(c'T', n, d.p, 1.0, X, n, work_n, 1, 0.0, work_p, 1)
+            for j in range(d.p):
                 grad[j] = work_p[j]
         else:
-            for j in range(p):
-                total = 0.0
-                for k in range(X_indptr[j], X_indptr[j + 1]):
-                    total += X_data[k] * work_n[X_indices[k]]
-                grad[j] = total
+            for jj in range(n_feats):
+                j = feats[jj]
+                grad[j] = _dot(n, X + <size_t> j * n, 1, work_n, 1)
+    else:
+        for jj in range(n_feats):
+            j = feats[jj]
+            total = 0.0
+            for k in range(d.X_indptr[j], d.X_indptr[j + 1]):
+                total += data[k] * work_n[d.X_indices[k]]
+            grad[j] = total
 
-    for j in range(p):
+
+cdef double _gap(const Data* d, floating* w, State* st, const int* feats, int n_feats,
+                 floating* work_n, floating* work_p, double* grad, double* gbuf,
+                 floating* wbuf, double* scale, double* gap_scaled,
+                 double* primal) noexcept nogil:
+    """Duality gap of the problem restricted to ``feats`` (n-scaled objective).
+
+    w must be zero outside feats.  grad[j] receives xc_j . S r for j in feats;
+    scale the factor c making c r dual-feasible, gap_scaled the gap at that
+    dual point (the one gap-safe screening uses).
+    """
+    cdef int j, jj
+    cdef double rnorm2, ry, w_norm2 = 0.0, pen, gap, gap_conj
+    _residual_norms(d, w, st, feats, n_feats, work_n, &rnorm2, &ry)
+    _gradient(d, st, feats, n_feats, work_n, work_p, grad)
+    for jj in range(n_feats):
+        j = feats[jj]
+        gbuf[jj] = grad[j]
+        wbuf[jj] = w[j]
         w_norm2 += <double> w[j] * w[j]
-    primal = 0.5 * rnorm2 + enet_value(&w[0], p, l1, l2)
-    if l1 == 0.0 and l2 == 0.0:
-        # Least squares has no bounded dual here; report the optimality
-        # residual |r . Xc w|, which vanishes exactly at a solution.
-        return fabs(rnorm2 - ry)
+    pen = enet_value(wbuf, n_feats, d.l1, d.l2)
+    primal[0] = 0.5 * rnorm2 + pen
+    scale[0] = 1.0
+    gap_scaled[0] = INFINITY
+    if d.l1 == 0.0 and d.l2 == 0.0:
+        # Least squares has no bounded dual here; report the decrease that
+        # exact steps on each coordinate alone would give, sum_j g_j^2 /
+        # (2 hess_j), which vanishes exactly at a solution.
+        gap = 0.0
+        for jj in range(n_feats):
+            j = feats[jj]
+            if d.hess[j] > 0.0:
+                gap += grad[j] * grad[j] / (2.0 * d.hess[j])
+        return gap
     gap = INFINITY
-    if l1 > 0.0:
+    if d.l1 > 0.0:
         # Dual point: the residual rescaled into the feasible set.
-        c = enet_dual_scale(&grad[0], &w[0], p, l1, l2, positive)
-        gap = primal - (c * ry - 0.5 * c * c * (rnorm2 + l2 * w_norm2))
-    if l2 > 0.0:
+        scale[0] = enet_dual_scale(gbuf, wbuf, n_feats, d.l1, d.l2, d.positive)
+        gap = primal[0] - (scale[0] * ry
+                           - 0.5 * scale[0] * scale[0] * (rnorm2 + d.l2 * w_norm2))
+        gap_scaled[0] = gap
+    if d.l2 > 0.0:
         # Dual point: the residual itself, always feasible when l2 > 0.
-        gap_conj = primal + 0.5 * rnorm2 - ry + enet_conjugate_sum(
-            &grad[0], p, l1, l2, positive)
+        gap_conj = primal[0] + 0.5 * rnorm2 - ry + enet_conjugate_sum(
+            gbuf, n_feats, d.l1, d.l2, d.positive)
         gap = fmin(gap, gap_conj)
     return gap
+
+
+cdef double _objective(const Data* d, floating* w, State* st, const int* ws, int n_ws,
+                       floating* wbuf) noexcept nogil:
+    """Primal (n-scaled) objective at w, which is zero outside ws."""
+    cdef const floating* resid = <const floating*> st.resid
+    cdef const floating* sw = <const floating*> d.sw
+    cdef const floating* q = <const floating*> d.q
+    cdef const floating* Qw = <const floating*> st.Qw
+    cdef int i, j, jj
+    cdef double rnorm2 = 0.0, r_i, wq = 0.0, wQw = 0.0
+    for jj in range(n_ws):
+        wbuf[jj] = w[ws[jj]]
+    if d.layout == _GRAM:
+        for jj in range(n_ws):
+            j = ws[jj]
+            wq += <double> w[j] * q[j]
+            wQw += <double> w[j] * Qw[j]
+        rnorm2 = d.y_norm2 - 2.0 * wq + wQw
+    else:
+        for i in range(d.n):
+            r_i = resid[i] - st.offset
+            rnorm2 += _sw(d, <const floating*> sw, i) * r_i * r_i
+    return 0.5 * rnorm2 + enet_value(wbuf, n_ws, d.l1, d.l2)
+
+
+cdef bint _solve_small(double* A, double* b, int m) noexcept nogil:
+    """Solve A x = b in place (b <- x) by Gaussian elimination with pivoting."""
+    cdef int i, j, k, piv
+    cdef double best, t, f
+    for k in range(m):
+        piv = k
+        best = fabs(A[k * m + k])
+        for i in range(k + 1, m):
+            if fabs(A[i * m + k]) > best:
+                best = fabs(A[i * m + k])
+                piv = i
+        if best == 0.0:
+            return False
+        if piv != k:
+            for j in range(m):
+                t = A[k * m + j]
+                A[k * m + j] = A[piv * m + j]
+                A[piv * m + j] = t
+            t = b[k]
+            b[k] = b[piv]
+            b[piv] = t
+        for i in range(k + 1, m):
+            f = A[i * m + k] / A[k * m + k]
+            for j in range(k, m):
+                A[i * m + j] -= f * A[k * m + j]
+            b[i] -= f * b[k]
+    for k in range(m - 1, -1, -1):
+        t = b[k]
+        for j in range(k + 1, m):
+            t -= A[k * m + j] * b[j]
+        b[k] = t / A[k * m + k]
+    return True
+
+
+cdef void _anderson(const Data* d, floating* w, State* st, State* trial,
+                    const int* ws, int n_ws, const double* history,
+                    double* w_acc, floating* wbuf) noexcept nogil:
+    """Replace w by the Anderson extrapolation of the stored iterates if that
+    lowers the objective.
+
+    history holds ANDERSON_K + 1 successive iterates (rows of length n_ws, the
+    last equal to w); the extrapolation is the affine combination sum c_k
+    x_{k+1} whose coefficients (summing to 1) minimise |sum c_k (x_{k+1} -
+    x_k)|.  trial receives a copy of the residual to try it on.
+    """
+    cdef double G[ANDERSON_K * ANDERSON_K]
+    cdef double c[ANDERSON_K]
+    cdef double total, a, b_, before, after, delta, trace = 0.0
+    cdef int i, k, l, jj, j, n = d.n, K = ANDERSON_K
+    cdef floating* resid = <floating*> st.resid
+    cdef floating* tres = <floating*> trial.resid
+    for k in range(K):
+        for l in range(k, K):
+            total = 0.0
+            for jj in range(n_ws):
+                a = history[(k + 1) * n_ws + jj] - history[k * n_ws + jj]
+                b_ = history[(l + 1) * n_ws + jj] - history[l * n_ws + jj]
+                total += a * b_
+            G[k * K + l] = total
+            G[l * K + k] = total
+        trace += G[k * K + k]
+    if not trace > 0.0:
+        return
+    for k in range(K):
+        # A tiny ridge keeps the system solvable when the iterates are
+        # (nearly) collinear; the objective test below guards the rest.
+        G[k * K + k] += 1e-10 * trace
+        c[k] = 1.0
+    if not _solve_small(G, c, K):
+        return
+    total = 0.0
+    for k in range(K):
+        total += c[k]
+    if not (isfinite(total) and total != 0.0):
+        return
+    for jj in range(n_ws):
+        a = 0.0
+        for k in range(K):
+            a += c[k] * history[(k + 1) * n_ws + jj]
+        w_acc[jj] = a / total
+        if not isfinite(w_acc[jj]):
+            return
+        if d.positive and w_acc[jj] < 0.0:
+            w_acc[jj] = 0.0
+    before = _objective(d, w, st, ws, n_ws, wbuf)
+    # Move a copy of the residual to the extrapolated point.
+    trial.offset = st.offset
+    if d.layout == _GRAM:
+        for j in range(d.p):
+            (<floating*> trial.Qw)[j] = (<floating*> st.Qw)[j]
+    else:
+        for i in range(n):
+            tres[i] = resid[i]
+    for jj in range(n_ws):
+        j = ws[jj]
+        delta = w_acc[jj] - <double> w[j]
+        if delta != 0.0:
+            _move(d, w, trial, j, delta)
+        # Swap in the candidate to evaluate it; swapped back if rejected.
+        a = w[j]
+        w[j] = <floating> w_acc[jj]
+        w_acc[jj] = a
+    after = _objective(d, w, trial, ws, n_ws, wbuf)
+    if after < before:
+        st.resid, trial.resid = trial.resid, st.resid
+        st.Qw, trial.Qw = trial.Qw, st.Qw
+        st.offset = trial.offset
+    else:
+        for jj in range(n_ws):
+            w[ws[jj]] = <floating> w_acc[jj]
+
+
+cdef double _kth_smallest(double* a, int m, int k) noexcept nogil:
+    """The k-th smallest (0-based) of a[0:m]; reorders a (quickselect)."""
+    cdef int lo = 0, hi = m - 1, i, j
+    cdef double pivot, t
+    while lo < hi:
+        pivot = a[(lo + hi) // 2]
+        i = lo
+        j = hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                t = a[i]
+                a[i] = a[j]
+                a[j] = t
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            return a[k]
+    return a[k]
+
+
+cdef int _screen(const Data* d, State* st, floating* w, int* kept, int n_kept,
+                 const double* grad, double scale, double gap_scaled,
+                 double primal, double eps) noexcept nogil:
+    """Drop the features the gap-safe rule proves zero; return the new count.
+
+    The dual optimum lies within sqrt(2 gap) of the feasible dual point
+    scale * r; feature j (augmented column norm sqrt(hess_j + l2)) is zero at
+    the optimum if its constraint stays slack over that whole ball.  The gap
+    is padded by the objective's rounding error so that float32 residuals
+    cannot screen a feature wrongly.
+    """
+    cdef double radius = sqrt(2.0 * (fmax(gap_scaled, 0.0) + 64.0 * eps * fabs(primal)))
+    cdef double corr
+    cdef int jj, j, m = 0
+    for jj in range(n_kept):
+        j = kept[jj]
+        corr = scale * (grad[j] - d.l2 * w[j])
+        if not d.positive:
+            corr = fabs(corr)
+        if corr + radius * sqrt(d.hess[j] + d.l2) < d.l1:
+            if w[j] != 0.0:
+                _move(d, w, st, j, -<double> w[j])
+                w[j] = 0.0
+        else:
+            kept[m] = j
+            m += 1
+    return m
+
+
+cdef int _select(const Data* d, floating* w, const int* kept, int n_kept,
+                 const double* grad, double scale, int size, double* prio,
+                 double* work, int* ws) noexcept nogil:
+    """The working set: the support plus the features whose dual constraint
+    is closest to tight (in distance units), ``size`` in all, in index order."""
+    cdef int jj, j, m = 0, n_ties
+    cdef double corr, threshold
+    if size >= n_kept:
+        for jj in range(n_kept):
+            ws[jj] = kept[jj]
+        return n_kept
+    for jj in range(n_kept):
+        j = kept[jj]
+        if w[j] != 0.0:
+            prio[jj] = -INFINITY
+        else:
+            corr = scale * grad[j]
+            if not d.positive:
+                corr = fabs(corr)
+            prio[jj] = (d.l1 - corr) / sqrt(d.hess[j] + d.l2 + 1e-300)
+        work[jj] = prio[jj]
+    threshold = _kth_smallest(work, n_kept, size - 1)
+    # Everything strictly below the threshold, then ties up to size.
+    n_ties = size
+    for jj in range(n_kept):
+        if prio[jj] < threshold:
+            n_ties -= 1
+    for jj in range(n_kept):
+        if prio[jj] < threshold:
+            ws[m] = kept[jj]
+            m += 1
+        elif prio[jj] == threshold and n_ties > 0:
+            ws[m] = kept[jj]
+            m += 1
+            n_ties -= 1
+    return m
 
 
 def enet_coordinate_descent(
@@ -143,134 +556,136 @@ def enet_coordinate_descent(
     ``x_mean`` / ``y_mean`` the weighted means (zeros without intercept) and
     ``y_norm2`` the weighted squared norm of the centred y, ``hess`` the
     curvature of each coordinate (``_gram.column_variances``, or the Gram
-    diagonal).
+    diagonal).  ``tol`` (relative) sets how finely sweeps are judged settled
+    before an inner gap is computed; ``tol_gap`` is the stopping gap.
     """
-    cdef int n = y.shape[0]
+    cdef int n = y.shape[0] if layout != _GRAM else 0
     cdef int p = w.shape[0]
     dtype = np.float32 if floating is float else np.float64
-    cdef floating[::1] resid = np.zeros(n if layout != _GRAM else 0, dtype=dtype)
-    cdef floating[::1] work_n = np.zeros(n if layout != _GRAM else 0, dtype=dtype)
-    cdef floating[::1] work_p = np.zeros(p, dtype=dtype)
-    cdef floating[::1] Qw = np.zeros(p if layout == _GRAM else 0, dtype=dtype)
+    cdef int n_res = n if layout != _GRAM else 0
+    cdef int n_qw = p if layout == _GRAM else 0
+    cdef floating[::1] resid = np.zeros(n_res + 1, dtype=dtype)
+    cdef floating[::1] resid_trial = np.zeros(n_res + 1, dtype=dtype)
+    cdef floating[::1] work_n = np.zeros(n_res + 1, dtype=dtype)
+    cdef floating[::1] work_p = np.zeros(p + 1, dtype=dtype)
+    cdef floating[::1] wbuf = np.zeros(p + 1, dtype=dtype)
+    cdef floating[::1] Qw = np.zeros(n_qw + 1, dtype=dtype)
+    cdef floating[::1] Qw_trial = np.zeros(n_qw + 1, dtype=dtype)
     cdef double[::1] grad = np.zeros(p, dtype=np.float64)
-    cdef int[::1] active = np.zeros(p, dtype=np.intc)
-    cdef double n_weight = 0.0, offset = 0.0, gap = INFINITY
-    cdef double g, z, w_old, w_new, delta, d_w_max, w_max, acc, s_i, mu, settle_tol, eps
-    cdef int i, j, k, jj, n_iter = 0, n_active = 0, n_sweep
-    cdef bint full_sweep, settled, gap_is_current = False
+    cdef double[::1] gbuf = np.zeros(p, dtype=np.float64)
+    cdef double[::1] prio = np.zeros(p, dtype=np.float64)
+    cdef double[::1] work = np.zeros(p, dtype=np.float64)
+    cdef double[::1] w_acc = np.zeros(p, dtype=np.float64)
+    cdef double[::1] history = np.zeros(0, dtype=np.float64)
+    cdef int[::1] kept = np.arange(p, dtype=np.intc)
+    cdef int[::1] ws = np.zeros(p, dtype=np.intc)
+    cdef Data d
+    cdef State st, trial
+    cdef double gap = INFINITY, gap_scaled, scale, primal, inner_gap, inner_tol
+    cdef double prev_gap = INFINITY, d_w_max, w_max, settle_tol, acc, eps
+    cdef int i, j, jj, n_iter = 0, n_kept = p, n_ws = 0, ws_size = 0, n_support
+    cdef int n_sweeps, slot, size
+    cdef bint inner_done, stalled = False
 
     if p == 0:
         return 0.0, 0
+    history = np.zeros((ANDERSON_K + 1) * p, dtype=np.float64)
+
+    d.layout = layout
+    d.n = n
+    d.p = p
+    d.X = &X[0, 0] if layout == _DENSE else NULL
+    d.X_data = &X_data[0] if layout == _SPARSE and X_data.shape[0] > 0 else NULL
+    d.X_indices = &X_indices[0] if layout == _SPARSE and X_indices.shape[0] > 0 else NULL
+    d.X_indptr = &X_indptr[0] if layout == _SPARSE else NULL
+    d.Q = &Q[0, 0] if layout == _GRAM else NULL
+    d.q = &q[0] if layout == _GRAM else NULL
+    d.y = &y[0] if layout != _GRAM and n > 0 else NULL
+    d.sw = &sw[0] if weighted else NULL
+    d.weighted = weighted
+    d.x_mean = &x_mean[0]
+    d.fit_intercept = fit_intercept
+    d.hess = &hess[0]
+    d.y_mean = y_mean
+    d.y_norm2 = y_norm2
+    d.l1 = l1
+    d.l2 = l2
+    d.positive = positive
+    st.resid = &resid[0]
+    st.Qw = &Qw[0]
+    st.offset = 0.0
+    trial.resid = &resid_trial[0]
+    trial.Qw = &Qw_trial[0]
+    trial.offset = 0.0
+    eps = 1.2e-7 if floating is float else 2.3e-16
 
     with nogil:
+        d.n_weight = 0.0
         for i in range(n):
-            n_weight += sw[i] if weighted else 1.0
+            d.n_weight += sw[i] if weighted else 1.0
 
-        # Initial residual r = yc - Xc w.
-        if layout == _GRAM:
-            _gemv(c'N', p, p, 1.0, &Q[0, 0], p, &w[0], 1, 0.0, &Qw[0], 1)
-        else:
+        # Initial residual r = yc - Xc w, moved there from r = yc one
+        # coordinate at a time (GRAM: Q w is formed in _gap).
+        if layout != _GRAM:
             for i in range(n):
                 resid[i] = <floating> (y[i] - y_mean)
-            acc = 0.0
             for j in range(p):
-                if w[j] == 0:
-                    continue
-                if fit_intercept:
-                    acc += x_mean[j] * w[j]
-                if layout == _DENSE:
-                    _axpy(n, -w[j], &X[0, j], 1, &resid[0], 1)
-                else:
-                    for k in range(X_indptr[j], X_indptr[j + 1]):
-                        resid[X_indices[k]] -= X_data[k] * w[j]
-            if layout == _DENSE:
-                for i in range(n):
-                    resid[i] = <floating> (resid[i] + acc)
-            else:
-                offset = -acc   # true residual = resid - offset
+                if w[j] != 0.0:
+                    _move(&d, &w[0], &st, j, w[j])
 
-        # Every sweep, over all features or over the active set, counts as
-        # one iteration against max_iter.  A sweep has "settled" when no
-        # coefficient moved by more than settle_tol relative to the largest;
-        # the gap is ~ distance^2 while the moves are ~ distance, so checks
-        # start at sqrt(tol) and tighten tenfold whenever a gap check fails.
-        settle_tol = sqrt(tol)
-        eps = 1.2e-7 if floating is float else 2.3e-16
-        full_sweep = True
-        while n_iter < max_iter:
-            n_iter += 1
-            d_w_max = 0.0
-            w_max = 0.0
-            n_sweep = p if full_sweep else n_active
-            if full_sweep:
-                n_active = 0
-            for jj in range(n_sweep):
-                j = jj if full_sweep else active[jj]
-                w_old = w[j]
-                mu = x_mean[j] if fit_intercept else 0.0
-                # g = xc_j . S r : the coordinate's negative data gradient.
-                if layout == _DENSE:
-                    if weighted:
-                        acc = 0.0
-                        for i in range(n):
-                            acc += sw[i] * X[i, j] * resid[i]
-                        g = acc
+        while True:
+            gap = _gap(&d, &w[0], &st, &kept[0], n_kept, &work_n[0], &work_p[0],
+                       &grad[0], &gbuf[0], &wbuf[0], &scale, &gap_scaled, &primal)
+            # At least one round runs, as callers warm-starting from a point
+            # already within tol_gap (proximal Newton's inner solves) still
+            # expect progress.
+            if (gap <= tol_gap and n_iter > 0) or n_iter >= max_iter:
+                break
+            if stalled and n_ws == n_kept:
+                # Sweeps no longer move any coefficient beyond the dtype's
+                # resolution (typical of float32 with a tiny tol): more cannot
+                # lower the gap.  The caller warns.
+                break
+            n_support = 0
+            if l1 > 0.0:
+                n_kept = _screen(&d, &st, &w[0], &kept[0], n_kept, &grad[0], scale,
+                                 gap_scaled, primal, eps)
+                for jj in range(n_kept):
+                    if w[kept[jj]] != 0.0:
+                        n_support += 1
+                size = max(WS_MIN, 2 * n_support)
+                if (size <= n_ws and gap > 0.5 * prev_gap) or stalled:
+                    size = 2 * n_ws
+                n_ws = _select(&d, &w[0], &kept[0], n_kept, &grad[0], scale, size,
+                               &prio[0], &work[0], &ws[0])
+            else:
+                n_ws = _select(&d, &w[0], &kept[0], n_kept, &grad[0], scale, n_kept,
+                               &prio[0], &work[0], &ws[0])
+            prev_gap = gap
+            inner_tol = INNER_GAP_FRACTION * gap
+            settle_tol = sqrt(tol)
+            stalled = False
+            n_sweeps = 0
+            inner_done = False
+            while not inner_done and n_iter < max_iter:
+                n_iter += 1
+                _sweep(&d, &st, &w[0], &ws[0], n_ws, &d_w_max, &w_max)
+                slot = n_sweeps % (ANDERSON_K + 1)
+                for jj in range(n_ws):
+                    history[slot * n_ws + jj] = w[ws[jj]]
+                n_sweeps += 1
+                if slot == ANDERSON_K:
+                    _anderson(&d, &w[0], &st, &trial, &ws[0], n_ws, &history[0],
+                              &w_acc[0], &wbuf[0])
+                if w_max == 0.0 or d_w_max <= settle_tol * w_max:
+                    inner_gap = _gap(&d, &w[0], &st, &ws[0], n_ws, &work_n[0],
+                                     &work_p[0], &grad[0], &gbuf[0], &wbuf[0], &scale,
+                                     &gap_scaled, &primal)
+                    if inner_gap <= inner_tol:
+                        inner_done = True
+                    elif settle_tol < eps or d_w_max <= eps * w_max:
+                        stalled = True
+                        inner_done = True
                     else:
-                        g = _dot(n, &X[0, j], 1, &resid[0], 1)
-                elif layout == _SPARSE:
-                    acc = 0.0
-                    for k in range(X_indptr[j], X_indptr[j + 1]):
-                        i = X_indices[k]
-                        s_i = sw[i] if weighted else 1.0
-                        acc += s_i * X_data[k] * resid[i]
-                    g = acc - offset * n_weight * mu
-                else:
-                    g = q[j] - Qw[j]
-                z = hess[j] * w_old + g
-                w_new = enet_coordinate_step(z, hess[j], l1, l2, positive)
-                delta = w_new - w_old
-                if delta != 0.0:
-                    w[j] = <floating> w_new
-                    if layout == _DENSE:
-                        # r -= delta * (x_j - mu_j), fused in one pass.
-                        for i in range(n):
-                            resid[i] = <floating> (resid[i] - delta * X[i, j] + delta * mu)
-                    elif layout == _SPARSE:
-                        for k in range(X_indptr[j], X_indptr[j + 1]):
-                            resid[X_indices[k]] -= <floating> (delta * X_data[k])
-                        offset -= delta * mu
-                    else:
-                        _axpy(p, <floating> delta, &Q[j, 0], 1, &Qw[0], 1)
-                d_w_max = fmax(d_w_max, fabs(delta))
-                w_max = fmax(w_max, fabs(w_new))
-                if full_sweep and w_new != 0.0:
-                    active[n_active] = j
-                    n_active += 1
-            settled = w_max == 0.0 or d_w_max <= settle_tol * w_max
-            if full_sweep:
-                if settled:
-                    gap = _duality_gap(layout, n, p, X, X_data, X_indices, X_indptr,
-                                       Q, q, y, sw, weighted, y_mean, y_norm2,
-                                       fit_intercept, w, resid, &offset, Qw, work_n,
-                                       work_p, grad, l1, l2, positive)
-                    gap_is_current = True
-                    if gap <= tol_gap:
-                        break
-                    if settle_tol < eps:
-                        # Moves already below the dtype's resolution: more
-                        # sweeps cannot lower the gap (typical of float32
-                        # with a tiny tol).  The caller warns.
-                        break
-                    settle_tol *= 0.1
-                # Cycle on the active set before paying for another full sweep.
-                full_sweep = n_active == 0
-            elif settled:
-                # The active set settled; a full sweep must confirm it.
-                full_sweep = True
-            gap_is_current = False
-        if not gap_is_current:
-            gap = _duality_gap(layout, n, p, X, X_data, X_indices, X_indptr,
-                               Q, q, y, sw, weighted, y_mean, y_norm2,
-                               fit_intercept, w, resid, &offset, Qw, work_n,
-                               work_p, grad, l1, l2, positive)
+                        settle_tol *= 0.1
     return gap, n_iter
