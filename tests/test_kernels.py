@@ -75,6 +75,20 @@ def test_centered_gram_and_kernel_match_numpy(order, dtype, weighted):
     assert_allclose(variances, np.diag(Z.T @ Z), rtol=rtol)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(37, 11), (1, 5), (6, 1), (0, 4), (3, 0)])
+def test_xt_dot_matches_numpy(order, dtype, shape):
+    rng = np.random.RandomState(1)
+    X = np.asarray(rng.randn(*shape).astype(dtype), order=order)
+    V = rng.randn(3, shape[0]).astype(dtype)
+    out = np.full((3, shape[1]), np.nan, dtype=dtype)
+    _gram.xt_dot(X, V, out)
+    expected = V.astype(np.float64) @ X.astype(np.float64)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    assert_allclose(out, expected, rtol=rtol, atol=rtol * max(1.0, np.abs(expected).max(initial=0)))
+
+
 def test_layout_codes_agree_across_kernels():
     """_base.kernel_layout's codes drive both row-oriented kernels."""
     from sklreg import _base
