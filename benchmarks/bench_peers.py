@@ -717,6 +717,68 @@ def main():
         if peer.missing:
             print(f"{peer.name}: not installed ({peer.missing})", file=sys.stderr)
 
+    def report(rows, final):
+        """Write the section (after every row, so a long run that is stopped keeps its rows)."""
+        width = len(COLUMNS)
+        table = markdown_table([row[:width] for row in rows], COLUMNS)
+        obj_table = markdown_table([row[:4] + row[width:] for row in rows], OBJ_COLUMNS)
+        elapsed = time.perf_counter() - started
+        fails = {label: sum(label in row[width - 2] for row in rows)
+                 for label in ("FAIL T1", "FAIL T2", "T2 unknown", "sklreg not timed")}
+        first = "; ".join(f"{name} {s:.3g} s, again {again:.3g} s ({where})"
+                          for name, (s, again, where) in FIRST_FITS.items())
+        jit = "; ".join(f"{name}: " + ", ".join(f"{s:.3g} s then {again:.3g} s ({where})"
+                                                for where, s, again in kinds.values())
+                        for name, kinds in JIT_WARMUPS.items() if kinds)
+        notes = [
+            "Objective (float64, from the returned coef / intercept): regression 1/(2n)||y - Xw - "
+            "b||^2 + alpha (r||w||_1 + (1-r)/2 ||w||^2); logistic mean log(1 + exp(-t (x.w + b))) "
+            "+ alpha (same penalty), t = +-1. alpha = alpha_max / 10 or / 100 (regression: "
+            "max|X_c^T (y - ybar)| / (n r), L2 rows the L1 value; logistic: max|X^T (y - ybar)| / "
+            "n). gap = (objective - best) / best, best = the lowest objective of any fit on the row.",
+            f"Equal quality: each setting uses the loosest of tol 1e-4 ... 1e-12 (its own units; "
+            f"direct solvers: one fit) whose objective is within {RTOL:g} of the best; sklreg and "
+            f"scikit-learn's first setting (Lasso / ElasticNet / Ridge default, lbfgs) also fit at "
+            f"tol={REF_TOL:g} as references (unless their tol-1e-4 fit took over "
+            f"{REF_BUDGET_SHARE:g} x the budget). \"not timed (gap g)\": never got within {RTOL:g}; "
+            f"\"too slow\": a fit took longer than the {budget:g} s budget, or the next tol's fit "
+            f"was projected to (last time x its growth over the previous tol); its ratio is then a "
+            f"bound, \"<\". w: ConvergenceWarning, or the objective rose when tol was tightened.",
+            f"Times: median of {args.repeats} fit(s), fresh estimator each, fit() only, all timed "
+            f"settings round-robin (order rotated each repeat), {QUIET_SECONDS} s pause before each "
+            f"fit. A library's column is its fastest setting (the objectives table lists all); a "
+            f"setting more than {SLOW_FACTOR:g}x slower than the library's fastest in the search is "
+            f"not re-timed. Targets: T1 sklreg / fastest peer <= 1; T2 sklreg / sklearn <= "
+            f"{T2_RATIO:g} on wide (n < p) and sparse rows.",
+            "Problems: glmnet = Friedman, Hastie & Tibshirani (2010)'s design (equicorrelated "
+            "Gaussian X, beta_j = (-1)^j exp(-2(j-1)/20), SNR 3, no intercept in the truth); dense "
+            "tall / sparse = bench_regressor's problems; ridge tall = bench_regressor's dense "
+            "generator; logistic = bench_classifier's binary problems. saga is not run on the "
+            "sparse logistic problem (minutes per fit).",
+            *PEER_NOTES,
+            f"First fit of each library in this process (lazy imports, compilation), then the "
+            f"same fit again: {first}."
+            + (f" skglm (numba) compiles for each kind of input (loss, sparse X, L2-only); its "
+               f"first fit of each kind is made on a small sample, then again: {jit}." if jit
+               else ""),
+            f"Targets missed: {fails['FAIL T1']} rows T1, {fails['FAIL T2']} rows T2 "
+            f"({fails['T2 unknown']} T2 unknown, {fails['sklreg not timed']} sklreg not timed), "
+            f"of {len(rows)} rows.",
+            f"Total wall time: {elapsed:.1f} s." if final else
+            f"**Partial: {len(rows)} rows done after {elapsed:.1f} s; the run is still going "
+            f"(or was stopped).**",
+        ]
+        quick = ["**--quick smoke run: problems ~20x smaller, 1 timed fit; not a timing result.**"]
+        if final:
+            print(f"{table}\n\n{obj_table}")
+        date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+        section = "\n".join([f"## bench_peers — {date}", "", *info, f"- command: `{command}`", "",
+                             table, "", "Objectives (every setting's last fit):", "", obj_table, "",
+                             *[f"- {note}" for note in (quick if args.quick else []) + notes]])
+        write_section(args.output, section, SECTION)
+        if final:
+            print(f"\nwrote {args.output} (total {elapsed:.1f} s)", file=sys.stderr)
+
     rows = []
     for prob in PROBLEMS:
         selected = [(pen, r, d) for pen, r, d in prob.rows
@@ -731,63 +793,10 @@ def main():
                 prob.name, pen, X.shape, COLUMNS + OBJ_COLUMNS[4:],
                 lambda: table_rows(prob.name, pen, d, task,
                                    run_row(task, args.repeats, budget, row), budget)))
+            report(rows, final=False)
         del X, y
 
-    width = len(COLUMNS)
-    table = markdown_table([row[:width] for row in rows], COLUMNS)
-    obj_table = markdown_table([row[:4] + row[width:] for row in rows], OBJ_COLUMNS)
-    elapsed = time.perf_counter() - started
-    fails = {label: sum(label in row[width - 2] for row in rows)
-             for label in ("FAIL T1", "FAIL T2", "T2 unknown", "sklreg not timed")}
-    first = "; ".join(f"{name} {s:.3g} s, again {again:.3g} s ({where})"
-                      for name, (s, again, where) in FIRST_FITS.items())
-    jit = "; ".join(f"{name}: " + ", ".join(f"{s:.3g} s then {again:.3g} s ({where})"
-                                            for where, s, again in kinds.values())
-                    for name, kinds in JIT_WARMUPS.items() if kinds)
-    notes = [
-        "Objective (float64, from the returned coef / intercept): regression 1/(2n)||y - Xw - "
-        "b||^2 + alpha (r||w||_1 + (1-r)/2 ||w||^2); logistic mean log(1 + exp(-t (x.w + b))) "
-        "+ alpha (same penalty), t = +-1. alpha = alpha_max / 10 or / 100 (regression: "
-        "max|X_c^T (y - ybar)| / (n r), L2 rows the L1 value; logistic: max|X^T (y - ybar)| / "
-        "n). gap = (objective - best) / best, best = the lowest objective of any fit on the row.",
-        f"Equal quality: each setting uses the loosest of tol 1e-4 ... 1e-12 (its own units; "
-        f"direct solvers: one fit) whose objective is within {RTOL:g} of the best; sklreg and "
-        f"scikit-learn's first setting (Lasso / ElasticNet / Ridge default, lbfgs) also fit at "
-        f"tol={REF_TOL:g} as references (unless their tol-1e-4 fit took over "
-        f"{REF_BUDGET_SHARE:g} x the budget). \"not timed (gap g)\": never got within {RTOL:g}; "
-        f"\"too slow\": a fit took longer than the {budget:g} s budget, or the next tol's fit "
-        f"was projected to (last time x its growth over the previous tol); its ratio is then a "
-        f"bound, \"<\". w: ConvergenceWarning, or the objective rose when tol was tightened.",
-        f"Times: median of {args.repeats} fit(s), fresh estimator each, fit() only, all timed "
-        f"settings round-robin (order rotated each repeat), {QUIET_SECONDS} s pause before each "
-        f"fit. A library's column is its fastest setting (the objectives table lists all); a "
-        f"setting more than {SLOW_FACTOR:g}x slower than the library's fastest in the search is "
-        f"not re-timed. Targets: T1 sklreg / fastest peer <= 1; T2 sklreg / sklearn <= "
-        f"{T2_RATIO:g} on wide (n < p) and sparse rows.",
-        "Problems: glmnet = Friedman, Hastie & Tibshirani (2010)'s design (equicorrelated "
-        "Gaussian X, beta_j = (-1)^j exp(-2(j-1)/20), SNR 3, no intercept in the truth); dense "
-        "tall / sparse = bench_regressor's problems; ridge tall = bench_regressor's dense "
-        "generator; logistic = bench_classifier's binary problems. saga is not run on the "
-        "sparse logistic problem (minutes per fit).",
-        *PEER_NOTES,
-        f"First fit of each library in this process (lazy imports, compilation), then the "
-        f"same fit again: {first}."
-        + (f" skglm (numba) compiles for each kind of input (loss, sparse X, L2-only); its "
-           f"first fit of each kind is made on a small sample, then again: {jit}." if jit
-           else ""),
-        f"Targets missed: {fails['FAIL T1']} rows T1, {fails['FAIL T2']} rows T2 "
-        f"({fails['T2 unknown']} T2 unknown, {fails['sklreg not timed']} sklreg not timed), "
-        f"of {len(rows)} rows.",
-        f"Total wall time: {elapsed:.1f} s.",
-    ]
-    quick = ["**--quick smoke run: problems ~20x smaller, 1 timed fit; not a timing result.**"]
-    print(f"{table}\n\n{obj_table}")
-    date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    section = "\n".join([f"## bench_peers — {date}", "", *info, f"- command: `{command}`", "",
-                         table, "", "Objectives (every setting's last fit):", "", obj_table, "",
-                         *[f"- {note}" for note in (quick if args.quick else []) + notes]])
-    write_section(args.output, section, SECTION)
-    print(f"\nwrote {args.output} (total {elapsed:.1f} s)", file=sys.stderr)
+    report(rows, final=True)
 
 
 if __name__ == "__main__":
