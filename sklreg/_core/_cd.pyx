@@ -582,8 +582,8 @@ def enet_coordinate_descent(
     cdef Data d
     cdef State st, trial
     cdef double gap = INFINITY, gap_scaled, scale, primal, inner_gap, inner_tol
-    cdef double prev_gap = INFINITY, d_w_max, w_max, settle_tol, acc, eps
-    cdef int i, j, jj, n_iter = 0, n_kept = p, n_ws = 0, ws_size = 0, n_support
+    cdef double prev_gap = INFINITY, d_w_max, w_max, settle_tol, eps
+    cdef int i, j, jj, n_iter = 0, n_kept = p, n_ws = 0, n_support
     cdef int n_sweeps, slot, size
     cdef bint inner_done, stalled = False
 
