@@ -103,7 +103,11 @@ cdef inline double _sw(const Data* d, const floating* sw, int i) noexcept nogil:
 
 
 cdef inline void _move(const Data* d, floating* dummy, State* st, int j, double delta) noexcept nogil:
-    """Account for w_j += delta in the residual (or in Q w)."""
+    """Account for w_j += delta in the residual (or in Q w).
+
+    ``dummy`` (and _partial's) is never read: a typed argument is how Cython
+    picks the float / double specialisation of a helper on void* data.
+    """
     cdef floating* resid = <floating*> st.resid
     cdef const floating* X
     cdef const floating* data
@@ -173,6 +177,27 @@ cdef void _sweep(const Data* d, State* st, floating* w, const int* ws, int n_ws,
         w_max[0] = fmax(w_max[0], fabs(w_new))
 
 
+cdef inline void _gram_products(const Data* d, const floating* w, const floating* Qw,
+                                const int* feats, int n_feats, double* wq,
+                                double* wQw) noexcept nogil:
+    """wq = w . q and wQw = w . Q w over feats (w is zero elsewhere; Qw formed)."""
+    cdef const floating* q = <const floating*> d.q
+    cdef int j, jj
+    wq[0] = 0.0
+    wQw[0] = 0.0
+    for jj in range(n_feats):
+        j = feats[jj]
+        wq[0] += <double> w[j] * q[j]
+        wQw[0] += <double> w[j] * Qw[j]
+
+
+cdef inline double _dual_correlation(const Data* d, double g, double scale) noexcept nogil:
+    """How hard coordinate g pushes on its dual constraint at the point scale * r:
+    |scale g|, or scale g alone under positive=True (one-sided constraint)."""
+    cdef double corr = scale * g
+    return corr if d.positive else fabs(corr)
+
+
 cdef void _residual_norms(const Data* d, floating* w, State* st, const int* feats,
                           int n_feats, floating* work_n, double* rnorm2,
                           double* ry) noexcept nogil:
@@ -187,10 +212,9 @@ cdef void _residual_norms(const Data* d, floating* w, State* st, const int* feat
     cdef const floating* sw = <const floating*> d.sw
     cdef const floating* y = <const floating*> d.y
     cdef const floating* Q = <const floating*> d.Q
-    cdef const floating* q = <const floating*> d.q
     cdef floating* Qw = <floating*> st.Qw
     cdef int i, j, jj, n = d.n
-    cdef double total, sw_sum, mean, s_i, r_i, wq = 0.0, wQw = 0.0
+    cdef double total, sw_sum, mean, s_i, r_i, wq, wQw
     rnorm2[0] = 0.0
     ry[0] = 0.0
     if d.layout == _GRAM:
@@ -200,10 +224,7 @@ cdef void _residual_norms(const Data* d, floating* w, State* st, const int* feat
             j = feats[jj]
             if w[j] != 0.0:
                 _axpy(d.p, w[j], Q + <size_t> j * d.p, 1, Qw, 1)
-        for jj in range(n_feats):
-            j = feats[jj]
-            wq += <double> w[j] * q[j]
-            wQw += <double> w[j] * Qw[j]
+        _gram_products(d, w, Qw, feats, n_feats, &wq, &wQw)
         ry[0] = d.y_norm2 - wq
         rnorm2[0] = d.y_norm2 - 2.0 * wq + wQw
         return
@@ -312,17 +333,12 @@ cdef double _objective(const Data* d, floating* w, State* st, const int* ws, int
     """Primal (n-scaled) objective at w, which is zero outside ws."""
     cdef const floating* resid = <const floating*> st.resid
     cdef const floating* sw = <const floating*> d.sw
-    cdef const floating* q = <const floating*> d.q
-    cdef const floating* Qw = <const floating*> st.Qw
-    cdef int i, j, jj
-    cdef double rnorm2 = 0.0, r_i, wq = 0.0, wQw = 0.0
+    cdef int i, jj
+    cdef double rnorm2 = 0.0, r_i, wq, wQw
     for jj in range(n_ws):
         wbuf[jj] = w[ws[jj]]
     if d.layout == _GRAM:
-        for jj in range(n_ws):
-            j = ws[jj]
-            wq += <double> w[j] * q[j]
-            wQw += <double> w[j] * Qw[j]
+        _gram_products(d, w, <const floating*> st.Qw, ws, n_ws, &wq, &wQw)
         rnorm2 = d.y_norm2 - 2.0 * wq + wQw
     else:
         for i in range(d.n):
@@ -487,9 +503,7 @@ cdef int _screen(const Data* d, State* st, floating* w, int* kept, int n_kept,
     cdef int jj, j, m = 0
     for jj in range(n_kept):
         j = kept[jj]
-        corr = scale * (grad[j] - d.l2 * w[j])
-        if not d.positive:
-            corr = fabs(corr)
+        corr = _dual_correlation(d, grad[j] - d.l2 * w[j], scale)
         if corr + radius * sqrt(d.hess[j] + d.l2) < d.l1:
             if w[j] != 0.0:
                 _move(d, w, st, j, -<double> w[j])
@@ -516,9 +530,7 @@ cdef int _select(const Data* d, floating* w, const int* kept, int n_kept,
         if w[j] != 0.0:
             prio[jj] = -INFINITY
         else:
-            corr = scale * grad[j]
-            if not d.positive:
-                corr = fabs(corr)
+            corr = _dual_correlation(d, grad[j], scale)
             prio[jj] = (d.l1 - corr) / sqrt(d.hess[j] + d.l2 + 1e-300)
         work[jj] = prio[jj]
     threshold = _kth_smallest(work, n_kept, size - 1)
