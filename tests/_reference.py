@@ -314,6 +314,8 @@ def assert_kkt(
     )
     if intercept_atol is None:
         intercept_atol = atol
+    # A NaN tolerance would make every comparison below pass.
+    assert np.isfinite(atol) and np.isfinite(intercept_atol), (atol, intercept_atol)
     bad = np.flatnonzero(viol > atol)
     msg = []
     if bad.size:
