@@ -52,8 +52,7 @@ import numpy as np
 from cython cimport floating
 from libc.math cimport fabs, fmax, fmin, sqrt, isfinite, INFINITY
 
-from ._blas cimport _dot, _axpy, _gemv
-from scipy.linalg.cython_blas cimport dsyrk
+from ._blas cimport _dot, _axpy, _gemv, _syrk
 from scipy.linalg.cython_lapack cimport dpotrf, dpotrs
 from libc.stdlib cimport malloc, free
 from ._penalty cimport (enet_coordinate_step, enet_value, enet_dual_scale,
@@ -519,8 +518,6 @@ cdef bint _newton_on_support(const Data* d, floating* w, State* st, State* trial
     cdef double s_i, mu, total, t, trace = 0.0
     cdef int block
     cdef char uplo = c'U'
-    cdef char trans = c'T'
-    cdef double alpha_ = 1.0, beta_ = 0.0
     for jj in range(n_ws):
         if w[ws[jj]] != 0.0:
             sup[m] = jj
@@ -535,7 +532,7 @@ cdef bint _newton_on_support(const Data* d, floating* w, State* st, State* trial
             for i in range(n):
                 s_i = sqrt(sw[i]) if d.weighted else 1.0
                 B[i + <size_t> a * n] = s_i * (X[i + <size_t> j * n] - mu)
-        dsyrk(&uplo, &trans, &m, &n, &alpha_, B, &n, &beta_, H, &m)
+        _syrk(c'U', c'T', m, n, 1.0, B, n, 0.0, H, m)
     elif d.layout == _SPARSE:
         # B is an n-vector here: column a scattered, weighted.
         for i in range(n):
