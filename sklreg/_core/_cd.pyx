@@ -303,14 +303,13 @@ cdef void _gradient(const Data* d, State* st, const int* feats, int n_feats,
 
 cdef double _gap(const Data* d, floating* w, State* st, const int* feats, int n_feats,
                  floating* work_n, floating* work_p, double* grad, double* gbuf,
-                 floating* wbuf, double* u, double* scale, double* gap_scaled,
+                 floating* wbuf, double* scale, double* gap_scaled,
                  double* primal) noexcept nogil:
     """Duality gap of the problem restricted to ``feats`` (n-scaled objective).
 
-    w must be zero outside feats.  grad[j] receives xc_j . S r for j in feats
-    and u[j] the dual correlations xc_j . S r - l2 w_j of the rescaled
-    residual; scale the factor c making c r dual-feasible, gap_scaled the gap
-    at that dual point (the one gap-safe screening uses).
+    w must be zero outside feats.  grad[j] receives xc_j . S r for j in feats;
+    scale the factor c making c r dual-feasible, gap_scaled the gap at that
+    dual point (the one gap-safe screening uses).
     """
     cdef int j, jj
     cdef double rnorm2, ry, w_norm2 = 0.0, pen, gap, gap_conj
@@ -320,7 +319,6 @@ cdef double _gap(const Data* d, floating* w, State* st, const int* feats, int n_
         j = feats[jj]
         gbuf[jj] = grad[j]
         wbuf[jj] = w[j]
-        u[j] = grad[j] - d.l2 * w[j]
         w_norm2 += <double> w[j] * w[j]
     pen = enet_value(wbuf, n_feats, d.l1, d.l2)
     primal[0] = 0.5 * rnorm2 + pen
@@ -666,7 +664,7 @@ cdef double _kth_smallest(double* a, int m, int k) noexcept nogil:
 
 
 cdef int _screen(const Data* d, State* st, floating* w, int* kept, int n_kept,
-                 const double* u, double scale, double gap_scaled,
+                 const double* grad, double scale, double gap_scaled,
                  double primal, double eps) noexcept nogil:
     """Drop the features the gap-safe rule proves zero; return the new count.
 
@@ -681,7 +679,7 @@ cdef int _screen(const Data* d, State* st, floating* w, int* kept, int n_kept,
     cdef int jj, j, m = 0
     for jj in range(n_kept):
         j = kept[jj]
-        corr = _dual_correlation(d, u[j], scale)
+        corr = _dual_correlation(d, grad[j] - d.l2 * w[j], scale)
         if corr + radius * sqrt(d.hess[j] + d.l2) < d.l1:
             if w[j] != 0.0:
                 _move(d, w, st, j, -<double> w[j])
@@ -693,7 +691,7 @@ cdef int _screen(const Data* d, State* st, floating* w, int* kept, int n_kept,
 
 
 cdef int _select(const Data* d, floating* w, const int* kept, int n_kept,
-                 const double* u, double scale, int size, double* prio,
+                 const double* grad, double scale, int size, double* prio,
                  double* work, int* ws) noexcept nogil:
     """The working set: the support plus the features whose dual constraint
     is closest to tight (in distance units), ``size`` in all, in index order."""
@@ -708,7 +706,7 @@ cdef int _select(const Data* d, floating* w, const int* kept, int n_kept,
         if w[j] != 0.0:
             prio[jj] = -INFINITY
         else:
-            corr = _dual_correlation(d, u[j], scale)
+            corr = _dual_correlation(d, grad[j], scale)
             prio[jj] = (d.l1 - corr) / sqrt(d.hess[j] + d.l2 + 1e-300)
         work[jj] = prio[jj]
     threshold = _kth_smallest(work, n_kept, size - 1)
@@ -762,7 +760,6 @@ def enet_coordinate_descent(
     cdef floating[::1] Qw = np.zeros(n_qw + 1, dtype=dtype)
     cdef floating[::1] Qw_trial = np.zeros(n_qw + 1, dtype=dtype)
     cdef double[::1] grad = np.zeros(p, dtype=np.float64)
-    cdef double[::1] u = np.zeros(p, dtype=np.float64)
     cdef double[::1] gbuf = np.zeros(p, dtype=np.float64)
     cdef double[::1] prio = np.zeros(p, dtype=np.float64)
     cdef double[::1] work = np.zeros(p, dtype=np.float64)
@@ -826,7 +823,7 @@ def enet_coordinate_descent(
 
         while True:
             gap = _gap(&d, &w[0], &st, &kept[0], n_kept, &work_n[0], &work_p[0],
-                       &grad[0], &gbuf[0], &wbuf[0], &u[0], &scale, &gap_scaled, &primal)
+                       &grad[0], &gbuf[0], &wbuf[0], &scale, &gap_scaled, &primal)
             # At least one round runs, as callers warm-starting from a point
             # already within tol_gap (proximal Newton's inner solves) still
             # expect progress.
@@ -839,7 +836,7 @@ def enet_coordinate_descent(
                 break
             n_support = 0
             if l1 > 0.0:
-                n_kept = _screen(&d, &st, &w[0], &kept[0], n_kept, &u[0], scale,
+                n_kept = _screen(&d, &st, &w[0], &kept[0], n_kept, &grad[0], scale,
                                  gap_scaled, primal, eps)
                 for jj in range(n_kept):
                     if w[kept[jj]] != 0.0:
@@ -847,10 +844,10 @@ def enet_coordinate_descent(
                 size = max(WS_MIN, 2 * n_support)
                 if (size <= n_ws and gap > 0.5 * prev_gap) or stalled:
                     size = 2 * n_ws
-                n_ws = _select(&d, &w[0], &kept[0], n_kept, &u[0], scale, size,
+                n_ws = _select(&d, &w[0], &kept[0], n_kept, &grad[0], scale, size,
                                &prio[0], &work[0], &ws[0])
             else:
-                n_ws = _select(&d, &w[0], &kept[0], n_kept, &u[0], scale, n_kept,
+                n_ws = _select(&d, &w[0], &kept[0], n_kept, &grad[0], scale, n_kept,
                                &prio[0], &work[0], &ws[0])
             prev_gap = gap
             inner_tol = INNER_GAP_FRACTION * gap
@@ -882,7 +879,7 @@ def enet_coordinate_descent(
                 # An accepted Newton step usually solves the working set: check.
                 if settled or newton_done:
                     inner_gap = _gap(&d, &w[0], &st, &ws[0], n_ws, &work_n[0],
-                                     &work_p[0], &grad[0], &gbuf[0], &wbuf[0], &u[0],
+                                     &work_p[0], &grad[0], &gbuf[0], &wbuf[0],
                                      &scale, &gap_scaled, &primal)
                     if inner_gap <= inner_tol:
                         inner_done = True
