@@ -64,7 +64,7 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         ``min(n, p) <= 8192``, CG for at most ``min(n, p) // 32`` iterations
         (about the cost of forming the Gram matrix), then ``"cholesky"`` if
         CG has not converged; directly ``"cholesky"`` when that budget is
-        under 10 iterations; ``"cg"`` for sparse or larger
+        under 8 iterations; ``"cg"`` for sparse or larger
         X.  With an L1 part (or ``positive=True``): ``"cd_gram"`` when
         ``n >= 2 p`` and ``p <= 4096``, else ``"cd"``.  ``solver_`` says
         which one ran.

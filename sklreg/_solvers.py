@@ -22,13 +22,15 @@ GRAM_MAX_FEATURES = 4096
 #: A dense direct solve factors a min(n, p)-sized Gram matrix.
 CHOLESKY_MAX_SIZE = 8192
 #: Building that matrix costs about as much as min(n, p) / 32 CG iterations
-#: (syrk runs near peak flops, a CG pass is memory-bound): the iteration
-#: budget CG gets before "auto" switches to the direct solve.  Below
-#: CG_MIN_BUDGET iterations a CG attempt is a coin flip with a 2x downside
-#: (measured on 200 x 20000: 5 to 8 iterations vs a direct solve worth 6),
-#: so "auto" solves directly.
+#: (syrk runs near peak flops, a CG pass is memory-bound; measured 6.2 on
+#: 200 x 20000, 7.2 on 200000 x 300, 16 on 50000 x 500): the iteration
+#: budget CG gets before "auto" switches to the direct solve.  A failed CG
+#: attempt costs its budget on top of the direct solve, so CG is only tried
+#: when the budget covers the typical iteration count (measured 3 on
+#: 200000 x 300 and 5 to 8 on 200 x 20000 at alpha_max / 10): below
+#: CG_MIN_BUDGET iterations "auto" solves directly.
 CG_ITERATIONS_PER_GRAM_ROW = 1 / 32
-CG_MIN_BUDGET = 10
+CG_MIN_BUDGET = 8
 #: Jacobi preconditioning pays off when column scales differ widely; with
 #: comparable scales it only perturbs the spectrum (measured: 19 vs 14 CG
 #: iterations on a uniformly random sparse problem).  Spread = ratio of the
