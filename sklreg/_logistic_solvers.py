@@ -91,6 +91,14 @@ class LogisticProblem:
                                         W, b, self.multinomial, l2, grad_W, grad_b)
         return value, grad_W, grad_b
 
+    def gradient_from_logits(self, grad_eta, W, l2):
+        """(grad_W, grad_b) of the data term plus l2/2 ||W||^2, given the
+        derivative grad_eta (n x K) of the data term with respect to the
+        logits: a single X^T product, where ``loss_gradient`` would also
+        recompute the logits the Newton iteration already holds."""
+        grad_W = xt_dot(self.X, grad_eta).T + l2 * W
+        return grad_W.astype(self.dtype), grad_eta.sum(axis=0).astype(self.dtype)
+
     def logits(self, W, b):
         return linear_predictor(self.X, W, b)
 
@@ -360,7 +368,13 @@ def newton_cd(problem, W, b, alpha, l1_ratio, max_iter, tol):
     unresolved_steps = 0
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        _, gW, gb = problem.loss_gradient(W, b, l2)
+        if problem.multinomial:
+            prob = softmax(eta, axis=1)
+            grad_eta = (sw / n)[:, None] * (prob - onehot)
+        else:
+            prob = expit(eta[:, 0])
+            grad_eta = (sw * (prob - onehot[:, 0]) / n)[:, None]
+        gW, gb = problem.gradient_from_logits(grad_eta, W, l2)
         violation = optimality_violation(gW, gb, W, l1, problem.fit_intercept) / scale
         if violation <= tol:
             n_iter -= 1
@@ -382,14 +396,10 @@ def newton_cd(problem, W, b, alpha, l1_ratio, max_iter, tol):
         X_ws = problem.columns(features) if by_columns else problem.X
         W_ws = W if features is None else W[:, features]
         if problem.multinomial:
-            prob = softmax(eta, axis=1)
-            grad_eta = (sw / n)[:, None] * (prob - onehot)
             W_new, b_new = _multinomial_step(X_ws, problem.fit_intercept, W_ws, b, prob,
                                              sw / n, grad_eta, l1, l2,
                                              float(np.clip(0.1 * violation, 1e-12, 1e-3)))
         else:
-            prob = expit(eta[:, 0])
-            grad_eta = (sw * (prob - onehot[:, 0]) / n)[:, None]
             w_new, b0_new = _quadratic_step(X_ws, problem.fit_intercept, W_ws[0], eta[:, 0],
                                             grad_eta[:, 0], sw * prob * (1.0 - prob) / n,
                                             l1, l2, inner_tol, cg_rtol)
