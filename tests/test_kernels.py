@@ -77,6 +77,25 @@ def test_centered_gram_and_kernel_match_numpy(order, dtype, weighted):
 
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(150, 130), (1300, 130)],
+                         ids=["tiled-gemm", "syrk"])  # n p^2 below / above SMALL_GRAM_WORK
+def test_centered_gram_both_paths_match_numpy(order, dtype, shape):
+    # Several 64-wide tiles and row chunks, ragged at the edges, weighted and
+    # uncentred columns: the single-threaded tiled build and syrk agree.
+    rng = np.random.RandomState(3)
+    X = np.asarray((rng.randn(*shape) + 5.0).astype(dtype), order=order)
+    s = rng.uniform(0.2, 2.0, shape[0])
+    s *= shape[0] / s.sum()
+    x_mean = np.average(X.astype(np.float64), axis=0, weights=s)
+    Z = np.sqrt(s)[:, None] * (X.astype(np.float64) - x_mean)
+    G = np.full((shape[1],) * 2, np.nan, dtype=dtype)
+    _gram.centered_gram(X, x_mean.astype(dtype), s.astype(dtype), True, True, G)
+    rtol = 1e-10 if dtype == np.float64 else 1e-4
+    assert_allclose(G, Z.T @ Z, rtol=rtol, atol=rtol * np.abs(Z.T @ Z).max())
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape", [(37, 11), (1, 5), (6, 1), (0, 4), (3, 0)])
 def test_xt_dot_matches_numpy(order, dtype, shape):
     rng = np.random.RandomState(1)
