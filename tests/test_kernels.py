@@ -78,7 +78,7 @@ def test_centered_gram_and_kernel_match_numpy(order, dtype, weighted):
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape", [(150, 130), (1300, 130)],
-                         ids=["tiled-gemm", "syrk"])  # n p^2 below / above SMALL_GRAM_WORK
+                         ids=["tiled-gemm", "syrk"])  # n p^2 below / above _SMALL_SYRK_WORK
 def test_centered_gram_both_paths_match_numpy(order, dtype, shape):
     # Several 64-wide tiles and row chunks, ragged at the edges, weighted and
     # uncentred columns: the single-threaded tiled build and syrk agree.

@@ -10,42 +10,12 @@ import numpy as np
 from cython cimport floating
 from libc.math cimport fmax, sqrt
 
-from ._blas cimport _dot, _gemm, _syrk
+from ._blas cimport _dot, _syrk
 
 # Bytes of X per block: large enough for syrk to run at full speed, small
 # enough to stay in cache.
 cdef enum:
     BLOCK_BYTES = 8388608
-    # OpenBLAS runs syrk on all its threads at any size, but a gemm of at
-    # most 64^3 multiply-adds on one (measured).
-    TILE = 64
-
-# Below this many multiply-adds (n p^2) the Gram matrix is built from
-# single-threaded TILE^3 gemm calls instead of one threaded syrk: on a
-# 2-vCPU virtual machine, waking the BLAS thread after an idle spell
-# sometimes costs ~10 ms (measured: a 1000 x 100 fit's syrk took 11 ms in
-# 3 of 9 fits, 1 ms otherwise), while one thread does it in about 1 ms.
-cdef double SMALL_GRAM_WORK = 2e7
-
-
-cdef void _tiled_upper_product(int p, int m, const floating* A, floating* C) noexcept nogil:
-    # C (p, p) column-major += A A^T on the upper triangle's tiles, with A a
-    # column-major (p, m) matrix, in gemm calls small enough for one thread.
-    cdef int i0, j0, k0, mi, mj, mk
-    k0 = 0
-    while k0 < m:
-        mk = min(TILE, m - k0)
-        j0 = 0
-        while j0 < p:
-            mj = min(TILE, p - j0)
-            i0 = 0
-            while i0 <= j0:
-                mi = min(TILE, p - i0)
-                _gemm(c'N', c'T', mi, mj, mk, 1.0, A + i0 + <size_t> k0 * p, p,
-                      A + j0 + <size_t> k0 * p, p, 1.0, C + i0 + <size_t> j0 * p, p)
-                i0 += TILE
-            j0 += TILE
-        k0 += TILE
 
 
 cdef void _symmetrize(floating[:, ::1] out) noexcept nogil:
@@ -67,12 +37,7 @@ def centered_gram(const floating[:, :] X, const floating[::1] x_mean,
     cdef floating scale, mu
     cdef floating beta = 0.0
     cdef bint c_order = X.strides[1] <= X.strides[0]
-    cdef bint tiled = <double> n * p * p <= SMALL_GRAM_WORK
     with nogil:
-        if tiled:
-            for i in range(p):
-                for j in range(p):
-                    out[i, j] = 0.0
         i0 = 0
         while i0 < n:
             m = min(block, n - i0)
@@ -89,10 +54,7 @@ def centered_gram(const floating[:, :] X, const floating[::1] x_mean,
                         scale = <floating> sqrt(sw[i0 + i]) if weighted else 1.0
                         buf[i, j] = (X[i0 + i, j] - mu) * scale
             # buf is a column-major (p, m) matrix: out += buf buf^T.
-            if tiled:
-                _tiled_upper_product(p, m, &buf[0, 0], &out[0, 0])
-            else:
-                _syrk(c'U', c'N', p, m, 1.0, &buf[0, 0], p, beta, &out[0, 0], p)
+            _syrk(c'U', c'N', p, m, 1.0, &buf[0, 0], p, beta, &out[0, 0], p)
             beta = 1.0
             i0 += m
         if n == 0:
