@@ -97,7 +97,8 @@ class LogisticProblem:
         logits: a single X^T product, where ``loss_gradient`` would also
         recompute the logits the Newton iteration already holds."""
         grad_W = xt_dot(self.X, grad_eta).T + l2 * W
-        return grad_W.astype(self.dtype), grad_eta.sum(axis=0).astype(self.dtype)
+        return (grad_W.astype(self.dtype, copy=False),
+                grad_eta.sum(axis=0).astype(self.dtype))
 
     def logits(self, W, b):
         return linear_predictor(self.X, W, b)

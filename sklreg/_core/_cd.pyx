@@ -883,11 +883,10 @@ def enet_coordinate_descent(
                                      &scale, &gap_scaled, &primal)
                     if inner_gap <= inner_tol:
                         inner_done = True
-                    elif not settled:
-                        pass  # (checked after a Newton step; settle_tol stands)
-                    elif settle_tol < eps or d_w_max <= eps * w_max:
-                        stalled = True
-                        inner_done = True
-                    else:
-                        settle_tol *= 0.1
+                    elif settled:  # (after an unsettled Newton step settle_tol stands)
+                        if settle_tol < eps or d_w_max <= eps * w_max:
+                            stalled = True
+                            inner_done = True
+                        else:
+                            settle_tol *= 0.1
     return gap, n_iter
