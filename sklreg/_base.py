@@ -1,5 +1,5 @@
 """Pieces shared by sklreg's estimators: penalty mapping, weights, centring."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -88,6 +88,15 @@ class CenteredProblem:
     y_mean: np.ndarray
     y_norm2: np.ndarray  # sum_i s_i (y_i - ybar)^2 per target, float64
     fit_intercept: bool
+    #: What solvers derive from X alone (Gram matrix, column layout, column
+    #: variances), kept so that a path of alphas on one problem computes it once.
+    cache: dict = field(default_factory=dict, repr=False)
+
+    def cached(self, key, build):
+        """build(), computed on the first call with this key and kept."""
+        if key not in self.cache:
+            self.cache[key] = build()
+        return self.cache[key]
 
     @property
     def n_samples(self):

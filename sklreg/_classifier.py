@@ -97,6 +97,17 @@ class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimato
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit on X (dense or CSR/CSC sparse) and labels y of any type."""
+        prepared = self._prepare(X, y, sample_weight)
+        W, b, n_iter, solver = prepared.solve(
+            self.alpha, *self._initial_coef(prepared))
+        self.classes_ = prepared.classes
+        self.coef_, self.intercept_ = W, b
+        self.n_iter_ = n_iter
+        self.solver_ = solver
+        return self
+
+    def _prepare(self, X, y, sample_weight):
+        """Validate and encode the data once: a problem solvable at any alpha."""
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32])
         check_classification_targets(y)
@@ -112,22 +123,8 @@ class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimato
         solver = self._resolve_solver(r, len(classes))
         sw = normalized_sample_weight(class_sample_weight(
             sample_weight, X, classes[y_index], classes, self.class_weight), X)
-
         problem = solvers.LogisticProblem(X, y_index, len(classes), sw, self.fit_intercept)
-        W, b = self._initial_coef(problem, classes)
-        if solver == "lbfgs":
-            W, b, n_iter = solvers.lbfgs(problem, W, b, self.alpha, self.max_iter, self.tol)
-        else:
-            W, b, n_iter = solvers.newton_cd(problem, W, b, self.alpha, r, self.max_iter,
-                                             self.tol)
-        check_finite_solution(solver, X.dtype, W, b)
-        self.classes_ = classes
-        self.coef_ = np.asarray(W, dtype=X.dtype)
-        self.intercept_ = np.asarray(b, dtype=X.dtype) if self.fit_intercept \
-            else np.zeros(problem.n_blocks, dtype=X.dtype)
-        self.n_iter_ = int(n_iter)
-        self.solver_ = solver
-        return self
+        return _PreparedClassification(problem, classes, r, solver, self.max_iter, self.tol)
 
     def _resolve_solver(self, r, n_classes):
         if self.solver == "lbfgs" and r != 0.0:
@@ -139,15 +136,15 @@ class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimato
             return "lbfgs" if r == 0.0 and n_classes > 2 else "newton-cd"
         return self.solver
 
-    def _initial_coef(self, problem, classes):
+    def _initial_coef(self, prepared):
+        problem = prepared.problem
         shape = (problem.n_blocks, problem.n_features)
         previous = getattr(self, "coef_", None)
         if (self.warm_start and previous is not None and previous.shape == shape
-                and np.array_equal(getattr(self, "classes_", None), classes)):
+                and np.array_equal(getattr(self, "classes_", None), prepared.classes)):
             return (np.array(previous, dtype=problem.dtype),
                     np.array(self.intercept_, dtype=problem.dtype))
-        b = problem.intercept_only() if self.fit_intercept else np.zeros(problem.n_blocks)
-        return np.zeros(shape, dtype=problem.dtype), b.astype(problem.dtype)
+        return np.zeros(shape, dtype=problem.dtype), prepared.initial_intercept()
 
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``."""
@@ -167,3 +164,47 @@ class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimato
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+class _PreparedClassification:
+    """A validated, encoded classification problem with the estimator's settings.
+
+    ``fit`` solves it once; ``regularization_path`` and the CV estimators
+    solve it along a grid of alphas, warm-started.
+    """
+
+    def __init__(self, problem, classes, l1_ratio, solver, max_iter, tol):
+        self.problem, self.classes = problem, classes
+        self.l1_ratio, self.solver = l1_ratio, solver
+        self.max_iter, self.tol = max_iter, tol
+
+    def alpha_max(self, l1_ratio_floor):
+        """The smallest alpha at which W = 0 (with the best intercept) is optimal.
+
+        There the gradient G of the data term satisfies |G_kj| <= alpha r for
+        every entry (r at least ``l1_ratio_floor``).
+        """
+        problem = self.problem
+        W0 = np.zeros((problem.n_blocks, problem.n_features), dtype=problem.dtype)
+        b0 = self.initial_intercept()
+        _, grad_W, _ = problem.loss_gradient(W0, b0, 0.0)
+        top = np.abs(np.asarray(grad_W, dtype=np.float64)).max(initial=0.0)
+        return top / max(self.l1_ratio, l1_ratio_floor)
+
+    def initial_intercept(self):
+        problem = self.problem
+        b = problem.intercept_only() if problem.fit_intercept else np.zeros(problem.n_blocks)
+        return b.astype(problem.dtype)
+
+    def solve(self, alpha, W, b):
+        """(coef (K, p), intercept (K,), n_iter, solver) from the start (W, b)."""
+        problem = self.problem
+        if self.solver == "lbfgs":
+            W, b, n_iter = solvers.lbfgs(problem, W, b, alpha, self.max_iter, self.tol)
+        else:
+            W, b, n_iter = solvers.newton_cd(problem, W, b, alpha, self.l1_ratio,
+                                             self.max_iter, self.tol)
+        check_finite_solution(self.solver, problem.dtype, W, b)
+        intercept = np.asarray(b, dtype=problem.dtype) if problem.fit_intercept \
+            else np.zeros(problem.n_blocks, dtype=problem.dtype)
+        return np.asarray(W, dtype=problem.dtype), intercept, int(n_iter), self.solver

@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _solvers
 from ._base import (canonical_sparse, center_problem, check_finite_solution,
-                    effective_l1_ratio, normalized_sample_weight)
+                    effective_l1_ratio, normalized_sample_weight, xt_dot)
 
 
 class RegularizedRegressor(RegressorMixin, BaseEstimator):
@@ -114,27 +114,10 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model; X dense or CSR/CSC sparse, y of shape (n,) or (n, k)."""
-        X, y = validate_data(
-            self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
-            multi_output=True, y_numeric=True,
-        )
-        X = canonical_sparse(X)
-        sw = normalized_sample_weight(sample_weight, X)
-        Y = np.asarray(y, dtype=X.dtype).reshape(X.shape[0], -1)
-        problem = center_problem(X, Y, sw, self.fit_intercept)
-        r = effective_l1_ratio(self.penalty, self.l1_ratio)
-        solver = _solvers.resolve_solver(self.solver, problem, r, self.positive)
-
-        coef, n_iter, gaps, solver = _solvers.solve(
-            problem, solver, self._initial_coef(problem), self.alpha, r, self.positive,
-            self.max_iter, self.tol)
-        coef = np.asarray(coef, dtype=X.dtype)
-        check_finite_solution(solver, X.dtype, coef)
-        intercept = (problem.y_mean - np.einsum("kj,j->k", coef.astype(np.float64),
-                                                problem.x_mean.astype(np.float64))
-                     if self.fit_intercept else np.zeros(Y.shape[1]))
-        intercept = intercept.astype(X.dtype)
-        if y.ndim == 1:
+        prepared = self._prepare(X, y, sample_weight)
+        coef, intercept, n_iter, gaps, solver = prepared.solve(
+            self.alpha, self._initial_coef(prepared.problem))
+        if prepared.single_target:
             self.coef_, self.intercept_ = coef[0], intercept[0]
             self.dual_gap_ = None if gaps is None else float(gaps[0])
         else:
@@ -143,6 +126,18 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         self.n_iter_ = int(np.max(n_iter)) if len(n_iter) else 0
         self.solver_ = solver
         return self
+
+    def _prepare(self, X, y, sample_weight):
+        """Validate and centre the data once: a problem solvable at any alpha."""
+        X, y = validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
+            multi_output=True, y_numeric=True,
+        )
+        X = canonical_sparse(X)
+        sw = normalized_sample_weight(sample_weight, X)
+        Y = np.asarray(y, dtype=X.dtype).reshape(X.shape[0], -1)
+        problem = center_problem(X, Y, sw, self.fit_intercept)
+        return _PreparedRegression(self, problem, single_target=y.ndim == 1)
 
     def _initial_coef(self, problem):
         shape = (problem.Y.shape[1], problem.n_features)
@@ -165,3 +160,50 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         return tags
+
+
+class _PreparedRegression:
+    """A validated, centred regression problem with the estimator's settings.
+
+    ``fit`` solves it once; ``regularization_path`` and the CV estimators
+    solve it along a grid of alphas, warm-started, so that the centring, the
+    column layout and any Gram matrix are computed once (``problem.cache``).
+    """
+
+    def __init__(self, estimator, problem, single_target):
+        self.problem = problem
+        self.single_target = single_target
+        self.positive = estimator.positive
+        self.max_iter, self.tol = estimator.max_iter, estimator.tol
+        self.fit_intercept = estimator.fit_intercept
+        self.l1_ratio = effective_l1_ratio(estimator.penalty, estimator.l1_ratio)
+        self.solver = _solvers.resolve_solver(estimator.solver, problem, self.l1_ratio,
+                                              estimator.positive)
+
+    def alpha_max(self, l1_ratio_floor):
+        """The smallest alpha at which w = 0 is optimal (every target).
+
+        With r = l1_ratio (at least ``l1_ratio_floor``, since a pure L2
+        penalty never zeroes w), w = 0 solves the problem iff
+        |xc_j . S yc| <= n alpha r for all j (only positive correlations
+        count under positive=True).
+        """
+        problem = self.problem
+        corr = xt_dot(problem.X, problem.weighted(problem.centered_targets()))
+        corr = np.asarray(corr, dtype=np.float64)
+        top = corr.max(initial=0.0) if self.positive else np.abs(corr).max(initial=0.0)
+        return top / (problem.n_samples * max(self.l1_ratio, l1_ratio_floor))
+
+    def solve(self, alpha, coef):
+        """(coef (k, p), intercept (k,), n_iter per target, gaps or None, solver)."""
+        problem = self.problem
+        dtype = problem.dtype
+        coef, n_iter, gaps, solver = _solvers.solve(
+            problem, self.solver, coef, alpha, self.l1_ratio, self.positive,
+            self.max_iter, self.tol)
+        coef = np.asarray(coef, dtype=dtype)
+        check_finite_solution(solver, dtype, coef)
+        intercept = (problem.y_mean - np.einsum("kj,j->k", coef.astype(np.float64),
+                                                problem.x_mean.astype(np.float64))
+                     if self.fit_intercept else np.zeros(problem.Y.shape[1]))
+        return coef, intercept.astype(dtype), n_iter, gaps, solver

@@ -73,7 +73,7 @@ def _warn(message):
 
 
 def _gram_and_rhs(problem):
-    """Q = Xc^T S Xc (p x p) and q = Xc^T S Yc (p x k) in X's dtype."""
+    """Q = Xc^T S Xc (p x p), q = Xc^T S Yc (p x k) in X's dtype, diag(Q) in float64."""
     X, dtype = problem.X, problem.dtype
     p = problem.n_features
     rhs = xt_dot(X, problem.weighted(problem.centered_targets()))
@@ -87,7 +87,7 @@ def _gram_and_rhs(problem):
         Q = np.empty((p, p), dtype=dtype)
         _gram.centered_gram(X, problem.x_mean, _sw_or_empty(problem), problem.sw is not None,
                             problem.fit_intercept, Q)
-    return Q, rhs
+    return Q, rhs, np.ascontiguousarray(np.diag(Q), dtype=np.float64)
 
 
 def _sw_or_empty(problem):
@@ -106,21 +106,20 @@ def coordinate_descent(problem, coef, alpha, l1_ratio, positive, max_iter, tol, 
     sw = _sw_or_empty(problem)
     if gram:
         layout = _cd.GRAM
-        Q, rhs = _gram_and_rhs(problem)
-        hess = np.ascontiguousarray(np.diag(Q), dtype=np.float64)
+        Q, rhs, hess = problem.cached("gram", lambda: _gram_and_rhs(problem))
     else:
         if is_sparse(problem.X):
             layout = _cd.SPARSE
-            data, indices, indptr = csc_arrays(problem.X)
+            data, indices, indptr = problem.cached("csc", lambda: csc_arrays(problem.X))
             dense_view = empty_f
         else:
             layout = _cd.DENSE
             # Columns must be contiguous for the per-coordinate passes.
-            X_dense = dense_view = np.asfortranarray(problem.X)
-        hess = _gram.column_variances(
+            X_dense = dense_view = problem.cached("fortran", lambda: np.asfortranarray(problem.X))
+        hess = problem.cached("cd_hess", lambda: _gram.column_variances(
             problem.n_samples, dense_view if layout == _cd.DENSE else empty2, data,
             indices, indptr, sw, problem.sw is not None, problem.x_mean,
-            problem.fit_intercept, 1 if layout == _cd.SPARSE else 0)
+            problem.fit_intercept, 1 if layout == _cd.SPARSE else 0))
 
     n_targets = problem.Y.shape[1]
     n_iter = np.zeros(n_targets, dtype=int)
@@ -154,9 +153,9 @@ def conjugate_gradient(problem, coef, alpha, max_iter, tol, warn=True):
     layout, X_dense, data, indices, indptr = kernel_layout(problem.X)
     # column_variances' own codes: 0 dense, 1 CSC, 2 CSR.
     var_layout = {DENSE_C: 0, DENSE_F: 0, CSC: 1, CSR: 2}[layout]
-    diag = _gram.column_variances(problem.n_samples, X_dense, data, indices, indptr, sw,
-                                  problem.sw is not None, problem.x_mean,
-                                  problem.fit_intercept, var_layout)
+    diag = problem.cached("cg_hess", lambda: _gram.column_variances(
+        problem.n_samples, X_dense, data, indices, indptr, sw, problem.sw is not None,
+        problem.x_mean, problem.fit_intercept, var_layout))
     diag = cg_preconditioner(diag, l2)
     n_targets = problem.Y.shape[1]
     n_iter = np.zeros(n_targets, dtype=int)
@@ -239,14 +238,14 @@ def cholesky(problem, alpha):
     weighted = problem.sw is not None
     Yc = problem.centered_targets()
     if p <= n:
-        G = np.empty((p, p), dtype=dtype)
-        _gram.centered_gram(X, problem.x_mean, sw, weighted, problem.fit_intercept, G)
+        G = problem.cached("primal_gram", lambda: _gram_matrix(
+            _gram.centered_gram, X, p, problem, sw)).copy()
         G.flat[:: p + 1] += l2
-        rhs = xt_dot(X, problem.weighted(Yc))
+        rhs = problem.cached("primal_rhs", lambda: xt_dot(X, problem.weighted(Yc)))
         return _spd_solve(G, rhs).T
     # Dual: w = Z^T (Z Z^T + l2 I)^-1 sqrt(s) yc with Z = sqrt(S) Xc.
-    K = np.empty((n, n), dtype=dtype)
-    _gram.centered_kernel(X, problem.x_mean, sw, weighted, problem.fit_intercept, K)
+    K = problem.cached("dual_gram", lambda: _gram_matrix(
+        _gram.centered_kernel, X, n, problem, sw)).copy()
     K.flat[:: n + 1] += l2
     root = np.ones(n, dtype=dtype) if not weighted else np.sqrt(problem.sw)
     a = _spd_solve(K, (root * Yc.T).T) * root[:, None]
@@ -254,6 +253,13 @@ def cholesky(problem, alpha):
     if problem.fit_intercept:
         coef -= np.outer(problem.x_mean, a.sum(axis=0)).astype(dtype)
     return coef.T
+
+
+def _gram_matrix(kernel, X, size, problem, sw):
+    """The (size x size) centred Gram matrix that ``kernel`` computes."""
+    out = np.empty((size, size), dtype=problem.dtype)
+    kernel(X, problem.x_mean, sw, problem.sw is not None, problem.fit_intercept, out)
+    return out
 
 
 def _spd_solve(A, B):
