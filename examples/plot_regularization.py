@@ -26,8 +26,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from sklearn.datasets import load_diabetes  # noqa: E402
 
-from sklreg._cv import RegularizedRegressorCV  # noqa: E402
-from sklreg._plot import RegularizationCVDisplay, RegularizationPathDisplay  # noqa: E402
+from sklreg import (RegularizationCVDisplay, RegularizationPathDisplay,  # noqa: E402
+                    RegularizedRegressorCV)
 
 
 def main(out_dir):

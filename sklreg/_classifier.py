@@ -100,8 +100,8 @@ class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimato
         prepared = self._prepare(X, y, sample_weight)
         W, b, n_iter, solver = prepared.solve(
             self.alpha, *self._initial_coef(prepared))
-        self.classes_ = prepared.classes
-        self.coef_, self.intercept_ = W, b
+        for name, value in prepared.fitted_attributes(W, b).items():
+            setattr(self, name, value)
         self.n_iter_ = n_iter
         self.solver_ = solver
         return self
@@ -175,6 +175,8 @@ class _PreparedClassification:
 
     def __init__(self, problem, classes, l1_ratio, solver, max_iter, tol):
         self.problem, self.classes = problem, classes
+        # Two classes: one coefficient vector (coef_ of shape (1, p)).
+        self.single_target = not problem.multinomial
         self.l1_ratio, self.solver = l1_ratio, solver
         self.max_iter, self.tol = max_iter, tol
 
@@ -195,6 +197,22 @@ class _PreparedClassification:
         problem = self.problem
         b = problem.intercept_only() if problem.fit_intercept else np.zeros(problem.n_blocks)
         return b.astype(problem.dtype)
+
+    def path(self, alphas):
+        """Solve at each alpha in turn, each from the previous solution.
+
+        Yields (coef (K, p), intercept (K,), n_iter, None): no duality gap.
+        """
+        problem = self.problem
+        W = np.zeros((problem.n_blocks, problem.n_features), dtype=problem.dtype)
+        b = self.initial_intercept()
+        for alpha in alphas:
+            W, b, n_iter, _ = self.solve(alpha, W, b)
+            yield W, b, n_iter, None
+
+    def fitted_attributes(self, coef, intercept, gaps=None):
+        """classes_, coef_ and intercept_ in the estimator's shapes."""
+        return {"classes_": self.classes, "coef_": coef, "intercept_": intercept}
 
     def solve(self, alpha, W, b):
         """(coef (K, p), intercept (K,), n_iter, solver) from the start (W, b)."""

@@ -117,12 +117,8 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         prepared = self._prepare(X, y, sample_weight)
         coef, intercept, n_iter, gaps, solver = prepared.solve(
             self.alpha, self._initial_coef(prepared.problem))
-        if prepared.single_target:
-            self.coef_, self.intercept_ = coef[0], intercept[0]
-            self.dual_gap_ = None if gaps is None else float(gaps[0])
-        else:
-            self.coef_, self.intercept_ = coef, intercept
-            self.dual_gap_ = gaps
+        for name, value in prepared.fitted_attributes(coef, intercept, gaps).items():
+            setattr(self, name, value)
         self.n_iter_ = int(np.max(n_iter)) if len(n_iter) else 0
         self.solver_ = solver
         return self
@@ -193,6 +189,24 @@ class _PreparedRegression:
         corr = np.asarray(corr, dtype=np.float64)
         top = corr.max(initial=0.0) if self.positive else np.abs(corr).max(initial=0.0)
         return top / (problem.n_samples * max(self.l1_ratio, l1_ratio_floor))
+
+    def path(self, alphas):
+        """Solve at each alpha in turn, each from the previous solution.
+
+        Yields (coef (k, p), intercept (k,), n_iter, gaps (k,) or None).
+        """
+        problem = self.problem
+        coef = np.zeros((problem.Y.shape[1], problem.n_features), dtype=problem.dtype)
+        for alpha in alphas:
+            coef, intercept, n_iter, gaps, _ = self.solve(alpha, coef.copy())
+            yield coef, intercept, int(np.max(n_iter, initial=0)), gaps
+
+    def fitted_attributes(self, coef, intercept, gaps=None):
+        """coef_, intercept_ and dual_gap_ in the estimator's shapes."""
+        if self.single_target:
+            return {"coef_": coef[0], "intercept_": intercept[0],
+                    "dual_gap_": None if gaps is None else float(gaps[0])}
+        return {"coef_": coef, "intercept_": intercept, "dual_gap_": gaps}
 
     def solve(self, alpha, coef):
         """(coef (k, p), intercept (k,), n_iter per target, gaps or None, solver)."""
