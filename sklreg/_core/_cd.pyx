@@ -40,9 +40,14 @@ tol_gap.  Otherwise it
      stopped where a coefficient first reaches zero.  On correlated
      features coordinate descent finds the support long before its linear
      rate gets the coefficients to tolerance; this step removes that tail.
-   (Celer-style dual extrapolation of the residuals was tried as well, for
-   the gap and the screening: with the Newton step in place it did not pay
-   on the benchmark problems, so it is not used.)
+4. certifies with the better of two dual points: the rescaled residual,
+   and, when that one's gap would not stop the solver, the residual
+   extrapolated from the last ANDERSON_K + 1 sweeps (Massias et al.'s dual
+   extrapolation; DENSE and SPARSE).  The plain residual's gap shrinks only
+   like the square root of the suboptimality, so with many active features
+   it keeps the solver sweeping long after the objective has converged:
+   on the 100-alpha path of the 20000 x 50000 sparse benchmark the
+   extrapolated point cut the last alpha from 41 to 25 sweeps.
 
 Every sweep over a working set counts as one iteration against max_iter, and
 at least one sweep runs.
@@ -78,6 +83,9 @@ cdef int NEWTON_STABLE = 3
 cdef int NEWTON_MAX = 2048
 # DENSE gathers the support's columns: at most this many doubles (32 MB).
 cdef size_t NEWTON_MAX_GATHER = 1 << 22
+#: The extrapolated dual point is tried when the plain gap is above the
+#: target by at most this factor (see _gap).
+cdef double EXTRAPOLATE_WITHIN = 100.0
 #: The working set's inner problem is solved until its gap is below this
 #: share of the last full gap.
 cdef double INNER_GAP_FRACTION = 0.3
@@ -113,6 +121,16 @@ cdef struct State:
     void* resid
     double offset
     void* Qw
+
+
+cdef struct Snapshots:
+    # The residual after each of the last ANDERSON_K + 1 sweeps (DENSE and
+    # SPARSE), for the extrapolated dual point of _gap; a ring buffer.
+    void* hist             # (ANDERSON_K + 1) x n
+    void* r_acc            # n: the extrapolated residual, then S times it
+    double* grad_acc       # p: its correlations with the features
+    int count
+    int next
 
 
 cdef inline double _sw(const Data* d, const floating* sw, int i) noexcept nogil:
@@ -301,18 +319,114 @@ cdef void _gradient(const Data* d, State* st, const int* feats, int n_feats,
             grad[j] = total
 
 
+cdef void _snapshot(const Data* d, floating* dummy, State* st, Snapshots* sn) noexcept nogil:
+    """Store the current residual (lazy offset folded in) in the ring buffer."""
+    cdef const floating* resid = <const floating*> st.resid
+    cdef floating* slot = (<floating*> sn.hist) + <size_t> sn.next * d.n
+    cdef int i
+    for i in range(d.n):
+        slot[i] = <floating> (resid[i] - st.offset)
+    sn.next = (sn.next + 1) % (ANDERSON_K + 1)
+    sn.count = min(sn.count + 1, ANDERSON_K + 1)
+
+
+cdef double _extrapolated_gap(const Data* d, floating* w, State* st, const int* feats,
+                              int n_feats, Snapshots* sn, floating* work_p,
+                              double* gbuf, floating* wbuf, double primal,
+                              double w_norm2, double* scale) noexcept nogil:
+    """Gap at the dual point extrapolated from the stored residuals; INFINITY
+    when fewer than ANDERSON_K + 1 are stored or the extrapolation fails.
+
+    Coordinate descent converges linearly, so the residuals r_t follow an
+    (asymptotically) linear recurrence, and the affine combination sum c_k
+    r_{k+1} (sum c_k = 1) minimising |sum c_k (r_{k+1} - r_k)| lands much
+    closer to the optimal residual than the last one (Massias et al.'s dual
+    extrapolation, 2018).  Rescaled into the feasible set it gives a far
+    tighter gap once many features are active: the plain residual's gap
+    shrinks only like the square root of the suboptimality.  Any affine
+    combination rescaled to feasibility is a valid dual point, so the gap
+    stays a certificate.  grad_acc receives the point's correlations.
+    """
+    cdef const floating* hist = <const floating*> sn.hist
+    cdef floating* r_acc = <floating*> sn.r_acc
+    cdef const floating* sw = <const floating*> d.sw
+    cdef const floating* y = <const floating*> d.y
+    cdef double G[ANDERSON_K * ANDERSON_K]
+    cdef double c[ANDERSON_K]
+    cdef int order[ANDERSON_K + 1]
+    cdef double total, trace = 0.0, a, b_, mean, sw_sum, ry = 0.0, rnorm2 = 0.0, s_i, r_i
+    cdef int i, k, l, jj, K = ANDERSON_K, n = d.n
+    if sn.count < K + 1 or n == 0:
+        return INFINITY
+    for k in range(K + 1):
+        order[k] = (sn.next + k) % (K + 1)  # oldest first
+    for k in range(K):
+        for l in range(k, K):
+            total = 0.0
+            for i in range(n):
+                a = hist[<size_t> order[k + 1] * n + i] - hist[<size_t> order[k] * n + i]
+                b_ = hist[<size_t> order[l + 1] * n + i] - hist[<size_t> order[l] * n + i]
+                total += a * b_
+            G[k * K + l] = total
+            G[l * K + k] = total
+        trace += G[k * K + k]
+    if not trace > 0.0:
+        return INFINITY
+    for k in range(K):
+        G[k * K + k] += 1e-10 * trace
+        c[k] = 1.0
+    if not _solve_small(G, c, K):
+        return INFINITY
+    total = 0.0
+    for k in range(K):
+        total += c[k]
+    if not (isfinite(total) and total != 0.0):
+        return INFINITY
+    for i in range(n):
+        a = 0.0
+        for k in range(K):
+            a += c[k] * hist[<size_t> order[k + 1] * n + i]
+        r_acc[i] = <floating> (a / total)
+    # The kernels' X^T products assume an s-centred residual (exact for the
+    # residual at the optimal intercept): centre the combination too.
+    if d.fit_intercept:
+        total = 0.0
+        sw_sum = 0.0
+        for i in range(n):
+            s_i = _sw(d, sw, i)
+            total += s_i * r_acc[i]
+            sw_sum += s_i
+        mean = total / sw_sum
+        for i in range(n):
+            r_acc[i] = <floating> (r_acc[i] - mean)
+    for i in range(n):
+        s_i = _sw(d, sw, i)
+        r_i = r_acc[i]
+        rnorm2 += s_i * r_i * r_i
+        ry += s_i * r_i * (y[i] - d.y_mean)
+        r_acc[i] = <floating> (s_i * r_i)
+    _gradient(d, st, feats, n_feats, r_acc, work_p, sn.grad_acc)
+    for jj in range(n_feats):
+        gbuf[jj] = sn.grad_acc[feats[jj]]
+    scale[0] = enet_dual_scale(gbuf, wbuf, n_feats, d.l1, d.l2, d.positive)
+    return primal - (scale[0] * ry - 0.5 * scale[0] * scale[0] * (rnorm2 + d.l2 * w_norm2))
+
+
 cdef double _gap(const Data* d, floating* w, State* st, const int* feats, int n_feats,
                  floating* work_n, floating* work_p, double* grad, double* gbuf,
                  floating* wbuf, double* scale, double* gap_scaled,
-                 double* primal) noexcept nogil:
+                 double* primal, Snapshots* sn, double target) noexcept nogil:
     """Duality gap of the problem restricted to ``feats`` (n-scaled objective).
 
     w must be zero outside feats.  grad[j] receives xc_j . S r for j in feats;
     scale the factor c making c r dual-feasible, gap_scaled the gap at that
-    dual point (the one gap-safe screening uses).
+    dual point (the one gap-safe screening uses).  When that gap is above
+    ``target`` (the caller would go on iterating) the extrapolated dual point
+    is tried as well and, if it gives a smaller gap, replaces r: grad, scale
+    and gap_scaled then refer to it.
     """
     cdef int j, jj
-    cdef double rnorm2, ry, w_norm2 = 0.0, pen, gap, gap_conj
+    cdef double rnorm2, ry, w_norm2 = 0.0, pen, gap, gap_conj, gap_acc, scale_acc
     _residual_norms(d, w, st, feats, n_feats, work_n, &rnorm2, &ry)
     _gradient(d, st, feats, n_feats, work_n, work_p, grad)
     for jj in range(n_feats):
@@ -346,6 +460,18 @@ cdef double _gap(const Data* d, floating* w, State* st, const int* feats, int n_
         gap_conj = primal[0] + 0.5 * rnorm2 - ry + enet_conjugate_sum(
             gbuf, n_feats, d.l1, d.l2, d.positive)
         gap = fmin(gap, gap_conj)
+    # Tried only within EXTRAPOLATE_WITHIN of the target: further away one
+    # extrapolation rarely closes the distance, and it costs a pass over the
+    # features (measured: the sparse path 1.4 -> 1.25 s, wide fits even).
+    if d.l1 > 0.0 and target < gap < EXTRAPOLATE_WITHIN * target and d.layout != _GRAM:
+        gap_acc = _extrapolated_gap(d, w, st, feats, n_feats, sn, work_p, gbuf, wbuf,
+                                    primal[0], w_norm2, &scale_acc)
+        if gap_acc < gap_scaled[0]:
+            scale[0] = scale_acc
+            gap_scaled[0] = gap_acc
+            for jj in range(n_feats):
+                grad[feats[jj]] = sn.grad_acc[feats[jj]]
+            gap = fmin(gap, gap_acc)
     return gap
 
 
@@ -765,6 +891,10 @@ def enet_coordinate_descent(
     cdef double[::1] work = np.zeros(p, dtype=np.float64)
     cdef double[::1] w_acc = np.zeros(p, dtype=np.float64)
     cdef double[::1] history = np.zeros(0, dtype=np.float64)
+    cdef floating[::1] snap_hist = np.zeros((ANDERSON_K + 1) * n_res + 1, dtype=dtype)
+    cdef floating[::1] snap_acc = np.zeros(n_res + 1, dtype=dtype)
+    cdef double[::1] grad_acc = np.zeros(p + 1, dtype=np.float64)
+    cdef Snapshots sn
     cdef int[::1] kept = np.arange(p, dtype=np.intc)
     cdef int[::1] ws = np.zeros(p, dtype=np.intc)
     cdef Data d
@@ -805,6 +935,11 @@ def enet_coordinate_descent(
     trial.resid = &resid_trial[0]
     trial.Qw = &Qw_trial[0]
     trial.offset = 0.0
+    sn.hist = &snap_hist[0]
+    sn.r_acc = &snap_acc[0]
+    sn.grad_acc = &grad_acc[0]
+    sn.count = 0
+    sn.next = 0
     eps = 1.2e-7 if floating is float else 2.3e-16
 
     with nogil:
@@ -823,7 +958,8 @@ def enet_coordinate_descent(
 
         while True:
             gap = _gap(&d, &w[0], &st, &kept[0], n_kept, &work_n[0], &work_p[0],
-                       &grad[0], &gbuf[0], &wbuf[0], &scale, &gap_scaled, &primal)
+                       &grad[0], &gbuf[0], &wbuf[0], &scale, &gap_scaled, &primal,
+                       &sn, tol_gap)
             # At least one round runs, as callers warm-starting from a point
             # already within tol_gap (proximal Newton's inner solves) still
             # expect progress.
@@ -863,6 +999,8 @@ def enet_coordinate_descent(
                     n_stable = 0
                 else:
                     n_stable += 1
+                if layout != _GRAM and l1 > 0.0:
+                    _snapshot(&d, &w[0], &st, &sn)
                 n_since_newton += 1
                 slot = n_sweeps % (ANDERSON_K + 1)
                 for jj in range(n_ws):
@@ -880,7 +1018,7 @@ def enet_coordinate_descent(
                 if settled or newton_done:
                     inner_gap = _gap(&d, &w[0], &st, &ws[0], n_ws, &work_n[0],
                                      &work_p[0], &grad[0], &gbuf[0], &wbuf[0],
-                                     &scale, &gap_scaled, &primal)
+                                     &scale, &gap_scaled, &primal, &sn, inner_tol)
                     if inner_gap <= inner_tol:
                         inner_done = True
                     elif settled:  # (after an unsettled Newton step settle_tol stands)
