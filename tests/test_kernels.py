@@ -116,3 +116,33 @@ def test_layout_codes_agree_across_kernels():
     for module in (_fused, _logistic):
         assert (module.DENSE_C, module.DENSE_F, module.CSR, module.CSC) == (
             _base.DENSE_C, _base.DENSE_F, _base.CSR, _base.CSC)
+
+
+# The duality gap the solver reports must bound the true suboptimality,
+# whichever dual point produced it (the rescaled residual, or the residual
+# extrapolated from the last sweeps, which wide problems with many active
+# features use to stop early).
+@pytest.mark.parametrize("fmt", ["dense", "csc"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("penalty, positive", [("l1", False), ("elasticnet", False),
+                                               ("l1", True)])
+@pytest.mark.parametrize("tol", [1e-3, 1e-5])
+def test_reported_gap_bounds_suboptimality(fmt, weighted, fit_intercept, penalty, positive,
+                                           tol):
+    from _reference import alpha_max, make_regression_data, regression_objective, to_format
+    from sklreg import RegularizedRegressor
+
+    X, y, sw = make_regression_data(60, 400, seed=3, zero_fraction=0.5)
+    sw = sw if weighted else None
+    r = 1.0 if penalty == "l1" else 0.5
+    alpha = alpha_max(X, y, r, fit_intercept, sw) / 50
+    Xf = to_format(X, fmt)
+    common = dict(penalty=penalty, alpha=alpha, fit_intercept=fit_intercept, positive=positive,
+                  solver="cd", max_iter=100_000)
+    loose = RegularizedRegressor(tol=tol, **common).fit(Xf, y, sample_weight=sw)
+    best = RegularizedRegressor(tol=1e-13, **common).fit(Xf, y, sample_weight=sw)
+    assert np.count_nonzero(best.coef_) > 20
+    p_loose = regression_objective(X, y, loose.coef_, loose.intercept_, alpha, r, sw)
+    p_best = regression_objective(X, y, best.coef_, best.intercept_, alpha, r, sw)
+    assert p_loose - p_best <= loose.dual_gap_ * (1 + 1e-9) + 1e-12 * p_best
