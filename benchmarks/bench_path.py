@@ -165,9 +165,12 @@ def path_rows(name, X, y, alphas, repeats, budget):
     best = np.full(len(alphas), np.inf)
     slow = {}
 
+    search_seconds = {}
+
     def fit(setting, tol):
         try:
             seconds, (coefs, icpt) = quiet_call(settings[setting](tol), X, y, alphas)
+            search_seconds[setting] = seconds
         except Exception as exc:  # a peer failing must not stop the run
             fits[setting, tol] = f"{type(exc).__name__}: {exc}"
             return None
@@ -221,7 +224,8 @@ def path_rows(name, X, y, alphas, repeats, budget):
                 why += f", gap {np.max((last[-1] - best) / best):.1e}"
             cell, ratio, tol, gap = f"not timed: {why}", "-", "-", "-"
         rows.append([name, f"{X.shape[0]} x {X.shape[1]}", setting, tol, gap, cell, ratio])
-    return rows, chosen
+    # One path's time per setting: timed median, else the last search fit.
+    return rows, chosen, {s: timed.get(s, search_seconds.get(s)) for s in settings}
 
 
 PATH_COLUMNS = ["problem", "n x p", "setting", "tol", "max gap", "time (s)", "sklreg / this"]
@@ -229,7 +233,29 @@ CV_COLUMNS = ["problem", "n x p", "estimator", "tol", "time (s)", "sklreg / this
               "chosen alpha", "max rel. diff of mean MSE curve vs sklreg"]
 
 
-def cv_rows(name, X, y, alphas, tols, repeats, budget):
+#: A CV fit is projected from one path: N_FOLDS paths on 1 - 1/N_FOLDS of the rows, and
+#: about this many times a warm path for N_FOLDS x N_ALPHAS cold fits (GridSearchCV).
+COLD_OVER_WARM = 3.0
+
+
+def projected_cv_seconds(label, path_seconds):
+    """The CV fit's projected time from the path timings, or None if unknown."""
+    share = N_FOLDS * (1 - 1 / N_FOLDS)
+    sklearn_paths = [path_seconds.get(s) for s in ("scikit-learn lasso_path (centred)",
+                                                   "scikit-learn Lasso warm-start loop")]
+    sklearn_paths = [t for t in sklearn_paths if t is not None]
+    if label == "scikit-learn LassoCV":
+        return share * min(sklearn_paths) if sklearn_paths else None
+    if label == "GridSearchCV(Lasso)":
+        warm = path_seconds.get("scikit-learn Lasso warm-start loop")
+        return None if warm is None else share * COLD_OVER_WARM * warm
+    if "glmnet" in label:
+        t = path_seconds.get("glmnet path")
+        return None if t is None else share * t
+    return None
+
+
+def cv_rows(name, X, y, alphas, tols, path_seconds, repeats, budget):
     folds = KFold(N_FOLDS, shuffle=True, random_state=0)
     tol_sk = tols.get("sklreg regularization_path", 1e-4)
     tol_lasso = min(tols.get("scikit-learn Lasso warm-start loop", 1e-4),
@@ -266,6 +292,11 @@ def cv_rows(name, X, y, alphas, tols, repeats, budget):
     # One untimed fit each (curves, chosen alpha; drops settings over budget), then timing.
     curves, chosen, over = {}, {}, {}
     for label, make in makers.items():
+        projected = projected_cv_seconds(label, path_seconds)
+        if projected is not None and projected > budget:
+            over[label] = f"projected {projected:.3g} s from its path > {budget:g} s budget"
+            curves[label], chosen[label] = None, float("nan")
+            continue
         seconds, est = quiet_call(lambda: make().fit(X, y))
         print(f"  {name} {label}: {seconds:.3g} s", file=sys.stderr, flush=True)
         if isinstance(est, RegularizedRegressorCV):
@@ -280,7 +311,7 @@ def cv_rows(name, X, y, alphas, tols, repeats, budget):
             curves[label] = None
             chosen[label] = est.est.lambda_max_
         if seconds > budget:
-            over[label] = seconds
+            over[label] = f"{seconds:.3g} s > {budget:g} s budget"
     timed = round_robin({label: (lambda m=make: m().fit(X, y)) for label, make in makers.items()
                          if label not in over}, repeats)
     sk = timed["sklreg RegularizedRegressorCV"]
@@ -289,8 +320,8 @@ def cv_rows(name, X, y, alphas, tols, repeats, budget):
     for label in makers:
         tol = tol_sk if "RegularizedRegressor" in label else (
             tols.get("glmnet path") if "glmnet" in label else tol_lasso)
-        cell = f"{timed[label]:.3g}" if label in timed else f"not timed: {over[label]:.3g} s"
-        diff = "-" if curves[label] is None else \
+        cell = f"{timed[label]:.3g}" if label in timed else f"not timed: {over[label]}"
+        diff = "-" if curves.get(label) is None else \
             f"{np.max(np.abs(curves[label] - ref) / ref):.1e}"
         if "glmnet" in label:
             diff = "(own folds)"
@@ -324,9 +355,9 @@ def main():
             continue
         X, y = build(*(quick if args.quick else full))
         alphas = alpha_grid(X, y)
-        rows, tols = path_rows(name, X, y, alphas, args.repeats, args.budget)
+        rows, tols, path_seconds = path_rows(name, X, y, alphas, args.repeats, args.budget)
         path_table += rows
-        cv_table += cv_rows(name, X, y, alphas, tols, args.repeats, args.budget)
+        cv_table += cv_rows(name, X, y, alphas, tols, path_seconds, args.repeats, args.budget)
     section = "\n".join([
         f"## bench_path — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         "",

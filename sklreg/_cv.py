@@ -87,11 +87,11 @@ class _RegularizedCV(BaseEstimator):
         grids = self._grids(X, y, sample_weight, l1_ratios)
         cv = check_cv(self.cv, y, classifier=is_classifier(self))
         folds = list(cv.split(X, y, groups))
-        scorer = check_scoring(self._base_estimator(), scoring=self.scoring)
+        check_scoring(self._base_estimator(), scoring=self.scoring)  # fail early
         # The kernels release the GIL: threads share X and use both cores.
         scores = Parallel(n_jobs=self.n_jobs, prefer="threads", verbose=self.verbose)(
             delayed(_fold_scores)(self._base_estimator(l1_ratio=r), X, y, sample_weight,
-                                  train, test, grid, scorer)
+                                  train, test, grid, self.scoring)
             for r, grid in zip(l1_ratios, grids) for train, test in folds)
         # (n_l1_ratios, n_alphas, n_folds)
         scores = np.array(scores).reshape(len(l1_ratios), len(folds), -1).transpose(0, 2, 1)
@@ -160,18 +160,65 @@ class _RegularizedCV(BaseEstimator):
         return tags
 
 
-def _fold_scores(model, X, y, sample_weight, train, test, alphas, scorer):
+def _fold_scores(model, X, y, sample_weight, train, test, alphas, scoring):
     """Scores on ``test`` of the path fitted on ``train``, one per alpha."""
     X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
     y_train, y_test = _safe_indexing(y, train), _safe_indexing(y, test)
     sw = None if sample_weight is None else sample_weight[train]
     prepared = model._prepare(X_train, y_train, sw)
+    batch = _BATCH_SCORES.get((scoring, is_classifier(model)))
+    if batch is not None:
+        # One product for every alpha's decision values, scored with numpy.
+        coefs, intercepts = zip(*((coef, intercept) for coef, intercept, _, _ in
+                                  prepared.path(alphas)))
+        decision = np.asarray(X_test @ np.concatenate(coefs).T, dtype=np.float64)
+        decision += np.concatenate(intercepts)
+        decision = decision.reshape(X_test.shape[0], len(alphas), -1)
+        return list(batch(decision, y_test, prepared))
+    scorer = check_scoring(model, scoring=scoring)
     scores = []
     for coef, intercept, _, gaps in prepared.path(alphas):
         for name, value in prepared.fitted_attributes(coef, intercept, gaps).items():
             setattr(model, name, value)
         scores.append(scorer(model, X_test, y_test))
     return scores
+
+
+# Held-out scores of every alpha at once, from decision values D of shape
+# (n_test, n_alphas, n_outputs), for the usual scorers: scikit-learn's
+# scorer per alpha costs more than the path itself on small folds (input
+# validation on every call).  Each equals its scorer (tested); any other
+# scoring goes through scikit-learn's scorer.
+def _r2_scores(D, y, prepared):
+    Y = np.asarray(y, dtype=np.float64).reshape(len(y), 1, -1)
+    residual = ((Y - D) ** 2).sum(axis=0)
+    total = ((Y - Y.mean(axis=0)) ** 2).sum(axis=0)
+    # scikit-learn's convention for a constant target: 1 if predicted
+    # exactly, else 0.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(total > 0, 1.0 - residual / np.where(total > 0, total, 1.0),
+                      np.where(residual == 0, 1.0, 0.0))
+    return r2.mean(axis=1)
+
+
+def _neg_mse_scores(D, y, prepared):
+    Y = np.asarray(y, dtype=np.float64).reshape(len(y), 1, -1)
+    return -((Y - D) ** 2).mean(axis=0).mean(axis=1)
+
+
+def _accuracy_scores(D, y, prepared):
+    if D.shape[2] == 1:
+        predicted = (D[:, :, 0] > 0).astype(int)
+    else:
+        predicted = D.argmax(axis=2)
+    return (prepared.classes[predicted] == np.asarray(y)[:, None]).mean(axis=0)
+
+
+_BATCH_SCORES = {
+    (None, False): _r2_scores, ("r2", False): _r2_scores,
+    ("neg_mean_squared_error", False): _neg_mse_scores,
+    (None, True): _accuracy_scores, ("accuracy", True): _accuracy_scores,
+}
 
 
 _SHARED_DOC = """

@@ -410,3 +410,51 @@ def test_sparse_input_stays_sparse_in_folds():
     dense = RegularizedRegressorCV(penalty="l1", alphas=5, cv=3, **TIGHT).fit(X, y)
     sparse = RegularizedRegressorCV(penalty="l1", alphas=5, cv=3, **TIGHT).fit(Xs, y)
     np.testing.assert_allclose(sparse.scores_path_, dense.scores_path_, rtol=1e-8)
+
+
+# The usual scorers are computed for every alpha at once; each must equal
+# scikit-learn's scorer (forced here through make_scorer, which takes the
+# general per-alpha path).
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("targets", [1, 2])
+@pytest.mark.parametrize("scoring, metric, greater", [
+    (None, "r2", True), ("r2", "r2", True),
+    ("neg_mean_squared_error", "mean_squared_error", False)])
+def test_batched_regression_scores_equal_sklearn_scorers(fmt, dtype, targets, scoring,
+                                                         metric, greater):
+    from sklearn import metrics
+    X, y, _ = regression_data(90, 12, seed=15)
+    Y = y if targets == 1 else np.column_stack([y, np.sin(y)])
+    Xf = rref.to_format(X, fmt).astype(dtype)
+    general = metrics.make_scorer(getattr(metrics, f"{metric}_score" if metric == "r2"
+                                          else metric), greater_is_better=greater)
+    common = dict(penalty="elasticnet", alphas=8, cv=3)
+    fast = RegularizedRegressorCV(scoring=scoring, **common).fit(Xf, Y.astype(dtype))
+    slow = RegularizedRegressorCV(scoring=general, **common).fit(Xf, Y.astype(dtype))
+    rtol = 1e-10 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(fast.scores_path_, slow.scores_path_, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("scoring", [None, "accuracy"])
+def test_batched_accuracy_equals_sklearn_scorer(n_classes, scoring):
+    from sklearn.metrics import accuracy_score, make_scorer
+    X, codes, _ = cref.make_classification_data(120, 6, n_classes=n_classes, seed=16)
+    labels = np.array(["ant", "bee", "cat"])[codes]
+    common = dict(penalty="l1", alphas=8, cv=3)
+    fast = RegularizedClassifierCV(scoring=scoring, **common).fit(X, labels)
+    slow = RegularizedClassifierCV(scoring=make_scorer(accuracy_score), **common).fit(X, labels)
+    np.testing.assert_array_equal(fast.scores_path_, slow.scores_path_)
+    assert len(np.unique(fast.scores_path_)) > 2
+
+
+def test_r2_of_constant_test_target_follows_sklearn():
+    from sklearn.metrics import make_scorer, r2_score
+    X, y, _ = regression_data(40, 5, seed=17)
+    y = np.where(np.arange(40) < 20, 1.0, y)  # the first fold's target is constant
+    folds = [(np.arange(20, 40), np.arange(20)), (np.arange(20), np.arange(20, 40))]
+    fast = RegularizedRegressorCV(penalty="l1", alphas=5, cv=folds).fit(X, y)
+    slow = RegularizedRegressorCV(penalty="l1", alphas=5, cv=folds,
+                                  scoring=make_scorer(r2_score)).fit(X, y)
+    np.testing.assert_allclose(fast.scores_path_, slow.scores_path_, rtol=1e-12)
