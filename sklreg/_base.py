@@ -88,15 +88,24 @@ class CenteredProblem:
     y_mean: np.ndarray
     y_norm2: np.ndarray  # sum_i s_i (y_i - ybar)^2 per target, float64
     fit_intercept: bool
-    #: What solvers derive from X alone (Gram matrix, column layout, column
-    #: variances), kept so that a path of alphas on one problem computes it once.
+    #: Set by callers that solve the problem at several alphas (paths, CV):
+    #: what solvers derive from X alone (Gram matrix, column layout, column
+    #: variances) is then kept in ``cache`` and computed once.
+    reuse: bool = False
     cache: dict = field(default_factory=dict, repr=False)
 
-    def cached(self, key, build):
-        """build(), computed on the first call with this key and kept."""
+    def cached(self, key, build, private=False):
+        """build(), kept under ``key`` when ``reuse`` is set.
+
+        ``private``: the caller modifies the result, so a kept value is handed
+        out as a copy (a single fit pays neither the copy nor the memory).
+        """
+        if not self.reuse:
+            return build()
         if key not in self.cache:
             self.cache[key] = build()
-        return self.cache[key]
+        value = self.cache[key]
+        return value.copy() if private else value
 
     @property
     def n_samples(self):

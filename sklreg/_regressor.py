@@ -196,6 +196,7 @@ class _PreparedRegression:
         Yields (coef (k, p), intercept (k,), n_iter, gaps (k,) or None).
         """
         problem = self.problem
+        problem.reuse = True
         coef = np.zeros((problem.Y.shape[1], problem.n_features), dtype=problem.dtype)
         for alpha in alphas:
             coef, intercept, n_iter, gaps, _ = self.solve(alpha, coef.copy())

@@ -239,13 +239,13 @@ def cholesky(problem, alpha):
     Yc = problem.centered_targets()
     if p <= n:
         G = problem.cached("primal_gram", lambda: _gram_matrix(
-            _gram.centered_gram, X, p, problem, sw)).copy()
+            _gram.centered_gram, X, p, problem, sw), private=True)
         G.flat[:: p + 1] += l2
         rhs = problem.cached("primal_rhs", lambda: xt_dot(X, problem.weighted(Yc)))
         return _spd_solve(G, rhs).T
     # Dual: w = Z^T (Z Z^T + l2 I)^-1 sqrt(s) yc with Z = sqrt(S) Xc.
     K = problem.cached("dual_gram", lambda: _gram_matrix(
-        _gram.centered_kernel, X, n, problem, sw)).copy()
+        _gram.centered_kernel, X, n, problem, sw), private=True)
     K.flat[:: n + 1] += l2
     root = np.ones(n, dtype=dtype) if not weighted else np.sqrt(problem.sw)
     a = _spd_solve(K, (root * Yc.T).T) * root[:, None]

@@ -458,3 +458,26 @@ def test_r2_of_constant_test_target_follows_sklearn():
     slow = RegularizedRegressorCV(penalty="l1", alphas=5, cv=folds,
                                   scoring=make_scorer(r2_score)).fit(X, y)
     np.testing.assert_allclose(fast.scores_path_, slow.scores_path_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("solver, builder", [("cd_gram", "_gram_and_rhs"),
+                                             ("cholesky", "_gram_matrix")])
+def test_path_builds_the_gram_matrix_once(monkeypatch, solver, builder):
+    from sklreg import _solvers
+    calls = []
+    original = getattr(_solvers, builder)
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_solvers, builder, counting)
+    X, y, _ = regression_data(80, 10)
+    penalty = "l1" if solver == "cd_gram" else "l2"
+    path = regularization_path(X, y, penalty=penalty, solver=solver, n_alphas=6, **TIGHT)
+    assert len(calls) == 1
+    # ... and the solutions are those of separate fits (which build their own).
+    for alpha, coef in zip(path.alphas, path.coefs):
+        single = RegularizedRegressor(penalty=penalty, solver=solver, alpha=alpha, **TIGHT)
+        np.testing.assert_allclose(coef, single.fit(X, y).coef_, rtol=1e-8, atol=1e-10)
+    assert len(calls) == 1 + len(path.alphas)
