@@ -345,7 +345,9 @@ def main():
     parser = benchmark_parser(__doc__)
     parser.set_defaults(repeats=3)
     parser.add_argument("--budget", type=float, default=FIT_BUDGET,
-                        help="max seconds per single path or CV fit")
+                        help="a path setting stops tightening tol after a fit longer than "
+                             "this (it is still timed if it met the gap); a CV estimator is "
+                             "not run when its projected or measured time exceeds it")
     args = parser.parse_args()
     command = shlex.join([sys.executable] + sys.argv)
     info = machine_info()
