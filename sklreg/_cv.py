@@ -46,6 +46,28 @@ class _RegularizedCV(BaseEstimator):
         "verbose": ["verbose"],
     }
 
+    @staticmethod
+    def _with_base_constraints(base_class, names):
+        """The CV parameters' constraints plus the forwarded base parameters'."""
+        return {**_RegularizedCV._parameter_constraints,
+                **{name: base_class._parameter_constraints[name] for name in names}}
+
+    def __init__(self, *, alphas, eps, penalty, l1_ratio, cv, scoring, n_jobs, refit,
+                 verbose, fit_intercept, max_iter, tol, solver):
+        self.alphas = alphas
+        self.eps = eps
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.cv = cv
+        self.scoring = scoring
+        self.n_jobs = n_jobs
+        self.refit = refit
+        self.verbose = verbose
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.solver = solver
+
     def _base_estimator(self, **params):
         own = {name: getattr(self, name) for name in self._base_params}
         return self._base_class(penalty=self.penalty, **own, **params)
@@ -301,28 +323,16 @@ class RegularizedRegressorCV(RegressorMixin, _RegularizedCV):
 
     _base_class = RegularizedRegressor
     _base_params = ("fit_intercept", "max_iter", "tol", "positive", "solver")
-    _parameter_constraints = {
-        **_RegularizedCV._parameter_constraints,
-        **{name: RegularizedRegressor._parameter_constraints[name] for name in _base_params},
-    }
+    _parameter_constraints = _RegularizedCV._with_base_constraints(_base_class, _base_params)
 
     def __init__(self, *, alphas=100, eps=1e-3, penalty="l2", l1_ratio=0.5, cv=None,
                  scoring=None, n_jobs=None, refit="best", verbose=0, fit_intercept=True,
                  max_iter=1000, tol=1e-4, positive=False, solver="auto"):
-        self.alphas = alphas
-        self.eps = eps
-        self.penalty = penalty
-        self.l1_ratio = l1_ratio
-        self.cv = cv
-        self.scoring = scoring
-        self.n_jobs = n_jobs
-        self.refit = refit
-        self.verbose = verbose
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.tol = tol
+        super().__init__(alphas=alphas, eps=eps, penalty=penalty, l1_ratio=l1_ratio, cv=cv,
+                         scoring=scoring, n_jobs=n_jobs, refit=refit, verbose=verbose,
+                         fit_intercept=fit_intercept, max_iter=max_iter, tol=tol,
+                         solver=solver)
         self.positive = positive
-        self.solver = solver
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -350,28 +360,16 @@ class RegularizedClassifierCV(ClassifierMixin, _RegularizedCV):
 
     _base_class = RegularizedClassifier
     _base_params = ("fit_intercept", "max_iter", "tol", "class_weight", "solver")
-    _parameter_constraints = {
-        **_RegularizedCV._parameter_constraints,
-        **{name: RegularizedClassifier._parameter_constraints[name] for name in _base_params},
-    }
+    _parameter_constraints = _RegularizedCV._with_base_constraints(_base_class, _base_params)
 
     def __init__(self, *, alphas=100, eps=1e-3, penalty="l2", l1_ratio=0.5, cv=None,
                  scoring=None, n_jobs=None, refit="best", verbose=0, fit_intercept=True,
                  max_iter=1000, tol=1e-4, class_weight=None, solver="auto"):
-        self.alphas = alphas
-        self.eps = eps
-        self.penalty = penalty
-        self.l1_ratio = l1_ratio
-        self.cv = cv
-        self.scoring = scoring
-        self.n_jobs = n_jobs
-        self.refit = refit
-        self.verbose = verbose
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.tol = tol
+        super().__init__(alphas=alphas, eps=eps, penalty=penalty, l1_ratio=l1_ratio, cv=cv,
+                         scoring=scoring, n_jobs=n_jobs, refit=refit, verbose=verbose,
+                         fit_intercept=fit_intercept, max_iter=max_iter, tol=tol,
+                         solver=solver)
         self.class_weight = class_weight
-        self.solver = solver
 
     def decision_function(self, X):
         X = self._checked(X)

@@ -197,26 +197,14 @@ class RegularizationPathDisplay:
                 f"n_features) with n_alphas = len(alphas) = {alphas.size}; got shape "
                 f"{coefs.shape}.")
         n_features = coefs.shape[-1]
-        if self.feature_names is None:
-            names = [f"x{j}" for j in range(n_features)]
-        else:
-            names = [str(name) for name in np.asarray(self.feature_names, dtype=object).ravel()]
-            if len(names) != n_features:
-                raise ValueError(f"feature_names has {len(names)} entries for "
-                                 f"{n_features} features.")
+        names = _labels(self.feature_names, n_features, "x", "feature_names", "features")
         if coefs.ndim == 2:
             if output is not None:
                 raise ValueError("output is only meaningful for 3-D coefs "
                                  "(n_alphas, n_outputs, n_features).")
             return alphas, coefs[None], names, [None], None
         n_outputs = coefs.shape[1]
-        if self.output_names is None:
-            outputs = [f"y{k}" for k in range(n_outputs)]
-        else:
-            outputs = [str(name) for name in np.asarray(self.output_names, dtype=object).ravel()]
-            if len(outputs) != n_outputs:
-                raise ValueError(f"output_names has {len(outputs)} entries for "
-                                 f"{n_outputs} outputs.")
+        outputs = _labels(self.output_names, n_outputs, "y", "output_names", "outputs")
         if output is None:
             return alphas, coefs.transpose(1, 0, 2), names, outputs, None
         if not isinstance(output, Integral) or not -n_outputs <= output < n_outputs:
@@ -656,3 +644,13 @@ def _scoring_name(estimator):
         return scoring
     return getattr(scoring, "__name__", None) or getattr(
         getattr(scoring, "_score_func", None), "__name__", "score")
+
+
+def _labels(given, count, prefix, param, what):
+    """``given`` names as strings (checked to number ``count``), else prefix0, prefix1, ..."""
+    if given is None:
+        return [f"{prefix}{k}" for k in range(count)]
+    names = [str(name) for name in np.asarray(given, dtype=object).ravel()]
+    if len(names) != count:
+        raise ValueError(f"{param} has {len(names)} entries for {count} {what}.")
+    return names
