@@ -88,12 +88,12 @@ class _RegularizedCV(BaseEstimator):
         if not isinstance(self.alphas, Integral):
             grid = alpha_grid(None, self.alphas, None, None)
             return np.tile(grid, (len(l1_ratios), 1))
-        grids = []
-        for r in l1_ratios:
-            prepared = self._base_estimator(l1_ratio=r)._prepare(X, y, sample_weight)
-            grids.append(alpha_grid(prepared.alpha_max(L2_GRID_L1_RATIO), None,
-                                    self.alphas, self.eps))
-        return np.array(grids)
+        # alpha_max is (largest data-gradient entry at w = 0) / r: one pass over the
+        # data serves every l1_ratio.
+        prepared = self._base_estimator(l1_ratio=l1_ratios[0])._prepare(X, y, sample_weight)
+        top = prepared.alpha_max(L2_GRID_L1_RATIO) * max(prepared.l1_ratio, L2_GRID_L1_RATIO)
+        return np.array([alpha_grid(top / max(r, L2_GRID_L1_RATIO), None, self.alphas, self.eps)
+                         for r in l1_ratios])
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):

@@ -481,3 +481,19 @@ def test_path_builds_the_gram_matrix_once(monkeypatch, solver, builder):
         single = RegularizedRegressor(penalty=penalty, solver=solver, alpha=alpha, **TIGHT)
         np.testing.assert_allclose(coef, single.fit(X, y).coef_, rtol=1e-8, atol=1e-10)
     assert len(calls) == 1 + len(path.alphas)
+
+
+def test_cv_grids_are_the_paths_grids_for_every_l1_ratio():
+    X, y, _ = regression_data(80, 15, seed=18)
+    model = RegularizedRegressorCV(penalty="elasticnet", l1_ratio=[0.2, 0.9], alphas=6,
+                                   eps=1e-2, cv=3).fit(X, y)
+    for r, grid in zip(model.l1_ratios_, model.alphas_):
+        path = regularization_path(X, y, penalty="elasticnet", l1_ratio=r, n_alphas=6, eps=1e-2)
+        np.testing.assert_allclose(grid, path.alphas, rtol=1e-12)
+    Xc, yc, _ = cref.make_classification_data(90, 6, n_classes=3, seed=19)
+    clf = RegularizedClassifierCV(penalty="elasticnet", l1_ratio=[0.3, 1.0], alphas=4,
+                                  cv=3).fit(Xc, yc)
+    for r, grid in zip(clf.l1_ratios_, clf.alphas_):
+        path = regularization_path(Xc, yc, estimator="classifier", penalty="elasticnet",
+                                   l1_ratio=r, n_alphas=4)
+        np.testing.assert_allclose(grid, path.alphas, rtol=1e-12)
