@@ -138,13 +138,13 @@ class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimato
 
     def _initial_coef(self, prepared):
         problem = prepared.problem
-        shape = (problem.n_blocks, problem.n_features)
         previous = getattr(self, "coef_", None)
-        if (self.warm_start and previous is not None and previous.shape == shape
+        if (self.warm_start and previous is not None
+                and previous.shape == (problem.n_blocks, problem.n_features)
                 and np.array_equal(getattr(self, "classes_", None), prepared.classes)):
             return (np.array(previous, dtype=problem.dtype),
                     np.array(self.intercept_, dtype=problem.dtype))
-        return np.zeros(shape, dtype=problem.dtype), prepared.initial_intercept()
+        return solvers.null_model(problem)
 
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``."""
@@ -186,26 +186,16 @@ class _PreparedClassification:
         There the gradient G of the data term satisfies |G_kj| <= alpha r for
         every entry (r at least ``l1_ratio_floor``).
         """
-        problem = self.problem
-        W0 = np.zeros((problem.n_blocks, problem.n_features), dtype=problem.dtype)
-        b0 = self.initial_intercept()
-        _, grad_W, _ = problem.loss_gradient(W0, b0, 0.0)
+        _, grad_W, _ = self.problem.loss_gradient(*solvers.null_model(self.problem), 0.0)
         top = np.abs(np.asarray(grad_W, dtype=np.float64)).max(initial=0.0)
         return top / max(self.l1_ratio, l1_ratio_floor)
-
-    def initial_intercept(self):
-        problem = self.problem
-        b = problem.intercept_only() if problem.fit_intercept else np.zeros(problem.n_blocks)
-        return b.astype(problem.dtype)
 
     def path(self, alphas):
         """Solve at each alpha in turn, each from the previous solution.
 
         Yields (coef (K, p), intercept (K,), n_iter, None): no duality gap.
         """
-        problem = self.problem
-        W = np.zeros((problem.n_blocks, problem.n_features), dtype=problem.dtype)
-        b = self.initial_intercept()
+        W, b = solvers.null_model(self.problem)
         for alpha in alphas:
             W, b, n_iter, _ = self.solve(alpha, W, b)
             yield W, b, n_iter, None

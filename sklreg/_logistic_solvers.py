@@ -145,11 +145,17 @@ def optimality_violation(grad_W, grad_b, W, l1, fit_intercept):
     return worst
 
 
+def null_model(problem):
+    """(W = 0, the best intercept for it): every fit's start, and where tol
+    and alpha_max are measured."""
+    W0 = np.zeros((problem.n_blocks, problem.n_features), dtype=problem.dtype)
+    b0 = problem.intercept_only() if problem.fit_intercept else np.zeros(problem.n_blocks)
+    return W0, b0.astype(problem.dtype)
+
+
 def violation_scale(problem, l1, l2):
     """The violation at W = 0 with the best intercept: what tol is relative to."""
-    W0 = np.zeros((problem.n_blocks, problem.n_features), dtype=problem.dtype)
-    b0 = problem.intercept_only().astype(problem.dtype) if problem.fit_intercept \
-        else np.zeros(problem.n_blocks, dtype=problem.dtype)
+    W0, b0 = null_model(problem)
     _, gW, gb = problem.loss_gradient(W0, b0, l2)
     scale = optimality_violation(gW, gb, W0, 0.0, problem.fit_intercept)
     return scale if scale > 0 else 1.0

@@ -319,6 +319,13 @@ cdef void _gradient(const Data* d, State* st, const int* feats, int n_feats,
             grad[j] = total
 
 
+cdef inline double _rescaled_gap(const Data* d, double primal, double scale, double ry,
+                                 double rnorm2, double w_norm2) noexcept nogil:
+    """Primal minus the dual objective at scale * (residual r, -w) (the
+    augmented-lasso dual point); ry = r . S yc, rnorm2 = |r|_S^2."""
+    return primal - (scale * ry - 0.5 * scale * scale * (rnorm2 + d.l2 * w_norm2))
+
+
 cdef void _snapshot(const Data* d, floating* dummy, State* st, Snapshots* sn) noexcept nogil:
     """Store the current residual (lazy offset folded in) in the ring buffer."""
     cdef const floating* resid = <const floating*> st.resid
@@ -330,10 +337,10 @@ cdef void _snapshot(const Data* d, floating* dummy, State* st, Snapshots* sn) no
     sn.count = min(sn.count + 1, ANDERSON_K + 1)
 
 
-cdef double _extrapolated_gap(const Data* d, floating* w, State* st, const int* feats,
-                              int n_feats, Snapshots* sn, floating* work_p,
-                              double* gbuf, floating* wbuf, double primal,
-                              double w_norm2, double* scale) noexcept nogil:
+cdef double _extrapolated_gap(const Data* d, floating* w, const int* feats,
+                              int n_feats, Snapshots* sn, floating* work_n,
+                              floating* work_p, double* gbuf, floating* wbuf,
+                              double primal, double w_norm2, double* scale) noexcept nogil:
     """Gap at the dual point extrapolated from the stored residuals; INFINITY
     when fewer than ANDERSON_K + 1 are stored or the extrapolation fails.
 
@@ -349,13 +356,12 @@ cdef double _extrapolated_gap(const Data* d, floating* w, State* st, const int* 
     """
     cdef const floating* hist = <const floating*> sn.hist
     cdef floating* r_acc = <floating*> sn.r_acc
-    cdef const floating* sw = <const floating*> d.sw
-    cdef const floating* y = <const floating*> d.y
     cdef double G[ANDERSON_K * ANDERSON_K]
     cdef double c[ANDERSON_K]
     cdef int order[ANDERSON_K + 1]
-    cdef double total, trace = 0.0, a, b_, mean, sw_sum, ry = 0.0, rnorm2 = 0.0, s_i, r_i
+    cdef double total, trace = 0.0, a, b_, ry, rnorm2
     cdef int i, k, l, jj, K = ANDERSON_K, n = d.n
+    cdef State acc
     if sn.count < K + 1 or n == 0:
         return INFINITY
     for k in range(K + 1):
@@ -370,46 +376,24 @@ cdef double _extrapolated_gap(const Data* d, floating* w, State* st, const int* 
             G[k * K + l] = total
             G[l * K + k] = total
         trace += G[k * K + k]
-    if not trace > 0.0:
-        return INFINITY
-    for k in range(K):
-        G[k * K + k] += 1e-10 * trace
-        c[k] = 1.0
-    if not _solve_small(G, c, K):
-        return INFINITY
-    total = 0.0
-    for k in range(K):
-        total += c[k]
-    if not (isfinite(total) and total != 0.0):
+    if not _anderson_weights(G, trace, c):
         return INFINITY
     for i in range(n):
         a = 0.0
         for k in range(K):
             a += c[k] * hist[<size_t> order[k + 1] * n + i]
-        r_acc[i] = <floating> (a / total)
-    # The kernels' X^T products assume an s-centred residual (exact for the
-    # residual at the optimal intercept): centre the combination too.
-    if d.fit_intercept:
-        total = 0.0
-        sw_sum = 0.0
-        for i in range(n):
-            s_i = _sw(d, sw, i)
-            total += s_i * r_acc[i]
-            sw_sum += s_i
-        mean = total / sw_sum
-        for i in range(n):
-            r_acc[i] = <floating> (r_acc[i] - mean)
-    for i in range(n):
-        s_i = _sw(d, sw, i)
-        r_i = r_acc[i]
-        rnorm2 += s_i * r_i * r_i
-        ry += s_i * r_i * (y[i] - d.y_mean)
-        r_acc[i] = <floating> (s_i * r_i)
-    _gradient(d, st, feats, n_feats, r_acc, work_p, sn.grad_acc)
+        r_acc[i] = <floating> a
+    # The combination as a residual: _residual_norms s-centres it (the X^T
+    # products assume that, as for the residual at the optimal intercept),
+    # gives its norms and puts S r_acc in work_n.
+    acc.resid = r_acc
+    acc.offset = 0.0
+    _residual_norms(d, w, &acc, feats, n_feats, work_n, &rnorm2, &ry)
+    _gradient(d, &acc, feats, n_feats, work_n, work_p, sn.grad_acc)
     for jj in range(n_feats):
         gbuf[jj] = sn.grad_acc[feats[jj]]
     scale[0] = enet_dual_scale(gbuf, wbuf, n_feats, d.l1, d.l2, d.positive)
-    return primal - (scale[0] * ry - 0.5 * scale[0] * scale[0] * (rnorm2 + d.l2 * w_norm2))
+    return _rescaled_gap(d, primal, scale[0], ry, rnorm2, w_norm2)
 
 
 cdef double _gap(const Data* d, floating* w, State* st, const int* feats, int n_feats,
@@ -452,8 +436,7 @@ cdef double _gap(const Data* d, floating* w, State* st, const int* feats, int n_
     if d.l1 > 0.0:
         # Dual point: the residual rescaled into the feasible set.
         scale[0] = enet_dual_scale(gbuf, wbuf, n_feats, d.l1, d.l2, d.positive)
-        gap = primal[0] - (scale[0] * ry
-                           - 0.5 * scale[0] * scale[0] * (rnorm2 + d.l2 * w_norm2))
+        gap = _rescaled_gap(d, primal[0], scale[0], ry, rnorm2, w_norm2)
         gap_scaled[0] = gap
     if d.l2 > 0.0:
         # Dual point: the residual itself, always feasible when l2 > 0.
@@ -464,7 +447,7 @@ cdef double _gap(const Data* d, floating* w, State* st, const int* feats, int n_
     # extrapolation rarely closes the distance, and it costs a pass over the
     # features (measured: the sparse path 1.4 -> 1.25 s, wide fits even).
     if d.l1 > 0.0 and target < gap < EXTRAPOLATE_WITHIN * target and d.layout != _GRAM:
-        gap_acc = _extrapolated_gap(d, w, st, feats, n_feats, sn, work_p, gbuf, wbuf,
+        gap_acc = _extrapolated_gap(d, w, feats, n_feats, sn, work_n, work_p, gbuf, wbuf,
                                     primal[0], w_norm2, &scale_acc)
         if gap_acc < gap_scaled[0]:
             scale[0] = scale_acc
@@ -528,6 +511,30 @@ cdef bint _solve_small(double* A, double* b, int m) noexcept nogil:
     return True
 
 
+cdef bint _anderson_weights(double* G, double trace, double* c) noexcept nogil:
+    """c (summing to 1) minimising |sum_k c_k D_k| given G = D^T D (K x K,
+    overwritten) and its trace; False when the system is degenerate."""
+    cdef int k, K = ANDERSON_K
+    cdef double total = 0.0
+    if not trace > 0.0:
+        return False
+    for k in range(K):
+        # A tiny ridge keeps the system solvable when the iterates are
+        # (nearly) collinear; the callers' objective or feasibility tests
+        # guard the rest.
+        G[k * K + k] += 1e-10 * trace
+        c[k] = 1.0
+    if not _solve_small(G, c, K):
+        return False
+    for k in range(K):
+        total += c[k]
+    if not (isfinite(total) and total != 0.0):
+        return False
+    for k in range(K):
+        c[k] /= total
+    return True
+
+
 cdef void _anderson(const Data* d, floating* w, State* st, State* trial,
                     const int* ws, int n_ws, const double* history,
                     double* w_acc, floating* wbuf) noexcept nogil:
@@ -553,25 +560,13 @@ cdef void _anderson(const Data* d, floating* w, State* st, State* trial,
             G[k * K + l] = total
             G[l * K + k] = total
         trace += G[k * K + k]
-    if not trace > 0.0:
-        return
-    for k in range(K):
-        # A tiny ridge keeps the system solvable when the iterates are
-        # (nearly) collinear; the objective test below guards the rest.
-        G[k * K + k] += 1e-10 * trace
-        c[k] = 1.0
-    if not _solve_small(G, c, K):
-        return
-    total = 0.0
-    for k in range(K):
-        total += c[k]
-    if not (isfinite(total) and total != 0.0):
+    if not _anderson_weights(G, trace, c):
         return
     for jj in range(n_ws):
         a = 0.0
         for k in range(K):
             a += c[k] * history[(k + 1) * n_ws + jj]
-        w_acc[jj] = a / total
+        w_acc[jj] = a
     _try_candidate(d, w, st, trial, ws, n_ws, w_acc, wbuf)
 
 
