@@ -198,8 +198,14 @@ class _PreparedRegression:
         problem = self.problem
         problem.reuse = True
         coef = np.zeros((problem.Y.shape[1], problem.n_features), dtype=problem.dtype)
+        last_alpha, before = None, None  # before: (alpha, coef) one point earlier
         for alpha in alphas:
-            coef, intercept, n_iter, gaps, _ = self.solve(alpha, coef.copy())
+            guess = None if before is None else _solvers.path_guess(*before, last_alpha,
+                                                                    coef, alpha)
+            solved, intercept, n_iter, gaps, _ = self.solve(alpha, coef.copy(), guess)
+            if last_alpha is not None:
+                before = (last_alpha, coef)
+            coef, last_alpha = solved, alpha
             yield coef, intercept, int(np.max(n_iter, initial=0)), gaps
 
     def fitted_attributes(self, coef, intercept, gaps=None):
@@ -209,13 +215,17 @@ class _PreparedRegression:
                     "dual_gap_": None if gaps is None else float(gaps[0])}
         return {"coef_": coef, "intercept_": intercept, "dual_gap_": gaps}
 
-    def solve(self, alpha, coef):
-        """(coef (k, p), intercept (k,), n_iter per target, gaps or None, solver)."""
+    def solve(self, alpha, coef, guess=None):
+        """(coef (k, p), intercept (k,), n_iter per target, gaps or None, solver).
+
+        coef is the starting point; ``guess`` an optional second one that
+        coordinate descent takes if it is better (see _solvers.path_guess).
+        """
         problem = self.problem
         dtype = problem.dtype
         coef, n_iter, gaps, solver = _solvers.solve(
             problem, self.solver, coef, alpha, self.l1_ratio, self.positive,
-            self.max_iter, self.tol)
+            self.max_iter, self.tol, guess)
         coef = np.asarray(coef, dtype=dtype)
         check_finite_solution(solver, dtype, coef)
         intercept = (problem.y_mean - np.einsum("kj,j->k", coef.astype(np.float64),

@@ -146,3 +146,20 @@ def test_reported_gap_bounds_suboptimality(fmt, weighted, fit_intercept, penalty
     p_loose = regression_objective(X, y, loose.coef_, loose.intercept_, alpha, r, sw)
     p_best = regression_objective(X, y, best.coef_, best.intercept_, alpha, r, sw)
     assert p_loose - p_best <= loose.dual_gap_ * (1 + 1e-9) + 1e-12 * p_best
+
+
+def test_cd_rejects_a_workspace_or_reference_made_for_other_data():
+    from sklreg._core import _cd
+    n, p = 6, 4
+    X = np.asfortranarray(np.random.RandomState(0).randn(n, p))
+    y = np.ones(n)
+    empty, no_idx = np.empty(0), np.empty(0, dtype=np.intc)
+    args = (_cd.DENSE, X, empty, no_idx, no_idx, np.empty((0, 0)), empty, y, empty, False,
+            np.zeros(p), 0.0, float(n), False, np.ones(p), np.zeros(p), 1.0, 0.0, False,
+            10, 1e-4, 1e-4)
+    _cd.enet_coordinate_descent(*args, _cd.Workspace(_cd.DENSE, n, p, np.float64),
+                                _cd.CorrelationReference(n, p, np.float64))
+    with pytest.raises(ValueError, match="other data"):
+        _cd.enet_coordinate_descent(*args, _cd.Workspace(_cd.DENSE, n, p + 1, np.float64))
+    with pytest.raises(ValueError, match="other data"):
+        _cd.enet_coordinate_descent(*args, None, _cd.CorrelationReference(n, p, np.float32))

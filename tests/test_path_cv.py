@@ -47,14 +47,20 @@ def regression_data(n=120, p=30, seed=0):
 @pytest.mark.parametrize("shape", [(120, 30), (40, 90)], ids=["tall", "wide"])
 def test_path_matches_sklearn_enet_path(penalty, r, shape):
     X, y, _ = regression_data(*shape)
-    path = regularization_path(X, y, penalty=penalty, l1_ratio=0.5, n_alphas=15, **TIGHT)
+    # tol 1e-13: the coefficients are compared too, and a gap of tol |yc|^2
+    # bounds their error only by about its square root.
+    path = regularization_path(X, y, penalty=penalty, l1_ratio=0.5, n_alphas=15, tol=1e-13,
+                               max_iter=100_000)
     Xc, yc = X - X.mean(axis=0), y - y.mean()
     _, ref, _ = enet_path(Xc, yc, l1_ratio=r, alphas=path.alphas, tol=1e-13, max_iter=10**6)
-    for alpha, coef, b, ref_coef in zip(path.alphas, path.coefs, path.intercepts, ref.T):
+    for alpha, coef, b, ref_coef, gap in zip(path.alphas, path.coefs, path.intercepts, ref.T,
+                                             path.dual_gaps):
         ours = rref.regression_objective(X, y, coef, b, alpha, r)
         theirs = rref.regression_objective(X, y, ref_coef, y.mean() - X.mean(0) @ ref_coef,
                                            alpha, r)
-        rref.assert_objective_close(ours, theirs, 1e-9, f"alpha={alpha}")
+        # Within 1e-9, or within the certified gap where tol allows more.
+        rref.assert_objective_close(ours, theirs, max(1e-9, 1.001 * gap / theirs),
+                                    f"alpha={alpha}")
     # Coefficients too, where the problem is well conditioned (not the far
     # end of a wide path, whose near-interpolating solutions are sensitive).
     top = path.alphas >= path.alpha_max / 100
@@ -67,23 +73,30 @@ def test_path_matches_sklearn_enet_path(penalty, r, shape):
 @pytest.mark.parametrize("fmt", ["dense", "csr", "csc"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("penalty", ["l1", "elasticnet", "l2"])
-def test_path_points_match_cold_fits(fmt, dtype, weighted, penalty):
-    X, y, sw = regression_data(80, 25, seed=1)
+@pytest.mark.parametrize("penalty, positive", [("l1", False), ("elasticnet", False),
+                                               ("l2", False), ("l1", True)])
+@pytest.mark.parametrize("shape", [(80, 25), (40, 150)], ids=["tall", "wide"])
+def test_path_points_match_cold_fits(fmt, dtype, weighted, penalty, positive, shape):
+    # Wide data run coordinate descent on X itself, where each alpha starts
+    # from the previous one's residual and correlations (the reference).
+    X, y, sw = regression_data(*shape, seed=1)
     sw = sw if weighted else None
     Xf = rref.to_format(X, fmt).astype(dtype)
     tol = 1e-8 if dtype == np.float64 else 1e-5
     path = regularization_path(Xf, y.astype(dtype), penalty=penalty, n_alphas=8, eps=1e-2,
-                               sample_weight=sw, tol=tol, max_iter=100_000)
+                               sample_weight=sw, tol=tol, max_iter=100_000, positive=positive)
     assert path.coefs.dtype == dtype
     r = {"l1": 1.0, "elasticnet": 0.5, "l2": 0.0}[penalty]
     rtol = 1e-7 if dtype == np.float64 else 2e-4
-    for alpha, coef, b in zip(path.alphas, path.coefs, path.intercepts):
-        cold = RegularizedRegressor(penalty=penalty, alpha=alpha, tol=tol, max_iter=100_000)
+    for alpha, coef, b, gap in zip(path.alphas, path.coefs, path.intercepts, path.dual_gaps):
+        cold = RegularizedRegressor(penalty=penalty, alpha=alpha, tol=tol, max_iter=100_000,
+                                    positive=positive)
         cold.fit(Xf, y.astype(dtype), sample_weight=sw)
         ours = rref.regression_objective(X, y, coef, b, alpha, r, sw)
         ref = rref.regression_objective(X, y, cold.coef_, cold.intercept_, alpha, r, sw)
-        assert abs(ours - ref) <= rtol * ref, (alpha, ours, ref)
+        # Both are within their duality gap of the optimum (no gap for L2's solvers).
+        certified = 0.0 if penalty == "l2" else max(gap, cold.dual_gap_) * (1 + 1e-9)
+        assert abs(ours - ref) <= max(rtol * ref, certified), (alpha, ours, ref, gap)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -158,6 +171,45 @@ def test_warm_starts_make_the_path_cheaper_than_cold_fits():
     cold = sum(RegularizedRegressor(penalty="l1", alpha=a, solver="cd").fit(X, y).n_iter_
                for a in path.alphas)
     assert path.n_iter.sum() < 0.7 * cold
+
+
+def test_path_guess_is_exact_while_the_signs_hold():
+    # Between two kinks of an L1 path the solution is affine in alpha: the
+    # guess from two points of such a segment is the solution at a third.
+    from sklreg._solvers import path_guess
+    X, y, _ = regression_data(60, 20, seed=4)
+    path = regularization_path(X, y, penalty="l1", n_alphas=60, tol=1e-14, max_iter=100_000,
+                               solver="cd")
+    signs = np.sign(path.coefs)
+    segments = [k for k in range(len(path.alphas) - 2)
+                if (signs[k] == signs[k + 1]).all() and (signs[k + 1] == signs[k + 2]).all()
+                and signs[k].any()]
+    assert len(segments) >= 5
+    for k in segments:
+        a = path.alphas[k:k + 3]
+        guess = path_guess(a[0], path.coefs[k], a[1], path.coefs[k + 1], a[2])
+        np.testing.assert_allclose(guess, path.coefs[k + 2], rtol=1e-7, atol=1e-9)
+    # A coefficient that the line would carry across zero stops there.
+    guess = path_guess(1.0, np.array([1.0, 2.0]), 0.5, np.array([0.5, 3.0]), 0.0)
+    np.testing.assert_array_equal(guess, [0.0, 4.0])
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+def test_a_bad_guess_does_not_change_the_solution(fmt):
+    # Whatever the guess, the solver ends at the same solution (the kernel
+    # takes it only where it lowers the objective).
+    X, y, _ = regression_data(40, 150, seed=5)
+    Xf = rref.to_format(X, fmt)
+    model = RegularizedRegressor(penalty="l1", tol=1e-12, max_iter=100_000, solver="cd")
+    prepared = model._prepare(Xf, y, None)
+    alpha = prepared.alpha_max(0.0) / 20
+    zero = np.zeros((1, X.shape[1]))
+    plain = prepared.solve(alpha, zero.copy())
+    bad = 100 * np.random.RandomState(0).randn(1, X.shape[1])
+    guessed = prepared.solve(alpha, zero.copy(), guess=bad)
+    objectives = [rref.regression_objective(X, y, c[0], b[0], alpha, 1.0)
+                  for c, b, *_ in (plain, guessed)]
+    assert abs(objectives[0] - objectives[1]) <= 1e-10 * objectives[0]
 
 
 def test_given_alphas_are_sorted_decreasing():

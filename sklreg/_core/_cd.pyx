@@ -49,6 +49,16 @@ tol_gap.  Otherwise it
    on the 100-alpha path of the 20000 x 50000 sparse benchmark the
    extrapolated point cut the last alpha from 41 to 25 sweeps.
 
+Outer gaps read a feature's column only when they must: every residual is
+compared with a reference one at which all correlations are known, and a
+feature whose correlation provably stays below l1 is slack without a pass
+over its column (_correlations).  Along a path the reference is the previous
+alpha's last residual, so a new alpha's first gap costs O(n + p) plus the
+columns its smaller l1 may make tight.  Working sets start at twice the
+support, or, from a warm start, at the support plus room for the violated
+constraints; a path also hands over a guess extrapolated from its last two
+solutions, taken after the first gap if it is better.
+
 Every sweep over a working set counts as one iteration against max_iter, and
 at least one sweep runs.
 The penalty is reached only through ``_penalty.pxd``.
@@ -86,6 +96,9 @@ cdef size_t NEWTON_MAX_GATHER = 1 << 22
 #: The extrapolated dual point is tried when the plain gap is above the
 #: target by at most this factor (see _gap).
 cdef double EXTRAPOLATE_WITHIN = 100.0
+#: _correlations reads every column, and makes the current residual the
+#: reference, once more than this share of the features would need theirs.
+cdef double REFRESH_FRACTION = 0.25
 #: The working set's inner problem is solved until its gap is below this
 #: share of the last full gap.
 cdef double INNER_GAP_FRACTION = 0.3
@@ -108,6 +121,7 @@ cdef struct Data:
     const void* x_mean
     bint fit_intercept
     const double* hess
+    const double* norm     # sqrt(hess + l2): the augmented columns' norms
     double y_mean
     double y_norm2
     double n_weight
@@ -123,6 +137,15 @@ cdef struct State:
     void* Qw
 
 
+cdef struct Reference:
+    # A residual r_ref at which the correlation g_ref_j = xc_j . S r_ref of
+    # every feature is known (see _correlations); may outlive one call.
+    void* resid            # n, s-centred like every residual _gradient sees
+    double* grad           # p
+    double* state          # [0]: 1.0 once resid and grad hold a pair; [1]: |r_ref|_S
+    int* exact             # p: scratch, the features that need a pass
+
+
 cdef struct Snapshots:
     # The residual after each of the last ANDERSON_K + 1 sweeps (DENSE and
     # SPARSE), for the extrapolated dual point of _gap; a ring buffer.
@@ -135,6 +158,23 @@ cdef struct Snapshots:
 
 cdef inline double _sw(const Data* d, const floating* sw, int i) noexcept nogil:
     return sw[i] if d.weighted else 1.0
+
+
+cdef inline double _sparse_dot(const floating* data, const int* idx, int start, int end,
+                               const floating* v, const floating* sw) noexcept nogil:
+    """sum_k data_k v[idx_k] (times sw[idx_k] unless sw is NULL) over [start, end).
+
+    (Unrolling with several accumulators was measured: no faster here.)
+    """
+    cdef double total = 0.0
+    cdef int k
+    if sw == NULL:
+        for k in range(start, end):
+            total += data[k] * v[idx[k]]
+    else:
+        for k in range(start, end):
+            total += sw[idx[k]] * data[k] * v[idx[k]]
+    return total
 
 
 cdef inline void _move(const Data* d, floating* dummy, State* st, int j, double delta) noexcept nogil:
@@ -181,10 +221,8 @@ cdef inline double _partial(const Data* d, floating* dummy, State* st, int j) no
             acc += sw[i] * X[i] * resid[i]
         return acc
     if d.layout == _SPARSE:
-        data = <const floating*> d.X_data
-        for k in range(d.X_indptr[j], d.X_indptr[j + 1]):
-            i = d.X_indices[k]
-            acc += _sw(d, sw, i) * data[k] * resid[i]
+        acc = _sparse_dot(<const floating*> d.X_data, d.X_indices, d.X_indptr[j],
+                          d.X_indptr[j + 1], resid, sw if d.weighted else NULL)
         if d.fit_intercept:
             acc -= st.offset * d.n_weight * (<const floating*> d.x_mean)[j]
         return acc
@@ -211,8 +249,11 @@ cdef bint _sweep(const Data* d, State* st, floating* w, const int* ws, int n_ws,
             w[j] = <floating> w_new
             _move(d, w, st, j, delta)
             flipped = flipped or (w_old > 0.0) != (w[j] > 0.0) or (w_old < 0.0) != (w[j] < 0.0)
-        d_w_max[0] = fmax(d_w_max[0], fabs(delta))
-        w_max[0] = fmax(w_max[0], fabs(w_new))
+        # (Comparisons, not fmax: that is a library call per coordinate.)
+        if fabs(delta) > d_w_max[0]:
+            d_w_max[0] = fabs(delta)
+        if fabs(w_new) > w_max[0]:
+            w_max[0] = fabs(w_new)
     return flipped
 
 
@@ -289,7 +330,8 @@ cdef void _residual_norms(const Data* d, floating* w, State* st, const int* feat
 cdef void _gradient(const Data* d, State* st, const int* feats, int n_feats,
                     const floating* work_n, floating* work_p,
                     double* grad) noexcept nogil:
-    """grad_j = xc_j . S r for the given features (after _residual_norms)."""
+    """grad_j = xc_j . S r for the given features, or all when feats is NULL
+    (after _residual_norms)."""
     cdef const floating* X = <const floating*> d.X
     cdef const floating* data = <const floating*> d.X_data
     cdef const floating* q = <const floating*> d.q
@@ -298,10 +340,10 @@ cdef void _gradient(const Data* d, State* st, const int* feats, int n_feats,
     cdef double total
     if d.layout == _GRAM:
         for jj in range(n_feats):
-            j = feats[jj]
+            j = feats[jj] if feats != NULL else jj
             grad[j] = q[j] - Qw[j]
     elif d.layout == _DENSE:
-        if n_feats == d.p:
+        if feats == NULL or n_feats == d.p:
             # All features: one BLAS pass over X.
             _gemv(c'T', n, d.p, 1.0, X, n, work_n, 1, 0.0, work_p, 1)
             for j in range(d.p):
@@ -312,11 +354,78 @@ cdef void _gradient(const Data* d, State* st, const int* feats, int n_feats,
                 grad[j] = _dot(n, X + <size_t> j * n, 1, work_n, 1)
     else:
         for jj in range(n_feats):
+            j = feats[jj] if feats != NULL else jj
+            grad[j] = _sparse_dot(data, d.X_indices, d.X_indptr[j], d.X_indptr[j + 1],
+                                  work_n, <const floating*> NULL)
+
+
+cdef void _correlations(const Data* d, const floating* w, State* st, Reference* ref,
+                        const int* feats, int n_feats, const floating* work_n,
+                        floating* work_p, double* grad) noexcept nogil:
+    """grad_j for j in feats: xc_j . S r, or a bound where that is enough.
+
+    The residual r is within delta = |r - r_ref|_S of the reference, so by
+    Cauchy-Schwarz |xc_j . S r| <= |g_ref_j| + sqrt(hess_j) delta (the
+    code uses the larger norm sqrt(hess_j + l2)).  Where
+    w_j = 0 and that bound is below l1, feature j's dual constraint is slack
+    whatever its exact value: grad_j receives the bound (the signed one under
+    positive=True), an upper bound that the dual scale, the conjugate,
+    screening and working-set selection all treat correctly (see _gap), and
+    the feature's column is not read.  Along a path the previous alpha's
+    residual is the reference, so a new alpha's first gap reads only the
+    columns that its smaller l1 may make tight.
+
+    When more than REFRESH_FRACTION of feats would need their column anyway,
+    every feature is computed (if feats covers at least half of them) and r
+    becomes the new reference.
+    """
+    cdef const floating* resid = <const floating*> st.resid
+    cdef const floating* sw = <const floating*> d.sw
+    cdef floating* r_ref
+    cdef double delta = 0.0, rnorm2 = 0.0, diff, g, bound, s_i
+    cdef int i, j, jj, m = 0
+    if ref == NULL or d.layout == _GRAM or not d.l1 > 0.0:
+        _gradient(d, st, feats, n_feats, work_n, work_p, grad)
+        return
+    r_ref = <floating*> ref.resid
+    if ref.state[0] != 0.0:
+        for i in range(d.n):
+            s_i = _sw(d, sw, i)
+            diff = resid[i] - r_ref[i]
+            delta += s_i * diff * diff
+            rnorm2 += s_i * resid[i] * resid[i]
+        # Both correlations carry rounding of about eps |xc_j|_S |r|_S (the
+        # products with S r are taken in the data's precision): pad for it.
+        delta = sqrt(delta) + 4.0 * _eps(w) * (ref.state[1] + sqrt(rnorm2))
+        for jj in range(n_feats):
             j = feats[jj]
-            total = 0.0
-            for k in range(d.X_indptr[j], d.X_indptr[j + 1]):
-                total += data[k] * work_n[d.X_indices[k]]
-            grad[j] = total
+            g = ref.grad[j]
+            bound = (g if d.positive else fabs(g)) + d.norm[j] * delta
+            if w[j] != 0.0 or bound >= d.l1:
+                ref.exact[m] = j
+                m += 1
+            else:
+                grad[j] = bound
+        if m <= REFRESH_FRACTION * n_feats:
+            _gradient(d, st, ref.exact, m, work_n, work_p, grad)
+            return
+    if 2 * n_feats < d.p:
+        _gradient(d, st, feats, n_feats, work_n, work_p, grad)
+        return
+    _gradient(d, st, NULL, d.p, work_n, work_p, grad)
+    rnorm2 = 0.0
+    for i in range(d.n):
+        r_ref[i] = resid[i]
+        rnorm2 += _sw(d, sw, i) * resid[i] * resid[i]
+    for j in range(d.p):
+        ref.grad[j] = grad[j]
+    ref.state[0] = 1.0
+    ref.state[1] = sqrt(rnorm2)
+
+
+cdef inline double _eps(const floating* dummy) noexcept nogil:
+    """The unit roundoff of the data's precision."""
+    return 1.2e-7 if floating is float else 2.3e-16
 
 
 cdef inline double _rescaled_gap(const Data* d, double primal, double scale, double ry,
@@ -338,7 +447,7 @@ cdef void _snapshot(const Data* d, floating* dummy, State* st, Snapshots* sn) no
 
 
 cdef double _extrapolated_gap(const Data* d, floating* w, const int* feats,
-                              int n_feats, Snapshots* sn, floating* work_n,
+                              int n_feats, Snapshots* sn, Reference* ref, floating* work_n,
                               floating* work_p, double* gbuf, floating* wbuf,
                               double primal, double w_norm2, double* scale) noexcept nogil:
     """Gap at the dual point extrapolated from the stored residuals; INFINITY
@@ -389,7 +498,7 @@ cdef double _extrapolated_gap(const Data* d, floating* w, const int* feats,
     acc.resid = r_acc
     acc.offset = 0.0
     _residual_norms(d, w, &acc, feats, n_feats, work_n, &rnorm2, &ry)
-    _gradient(d, &acc, feats, n_feats, work_n, work_p, sn.grad_acc)
+    _correlations(d, w, &acc, ref, feats, n_feats, work_n, work_p, sn.grad_acc)
     for jj in range(n_feats):
         gbuf[jj] = sn.grad_acc[feats[jj]]
     scale[0] = enet_dual_scale(gbuf, wbuf, n_feats, d.l1, d.l2, d.positive)
@@ -399,7 +508,8 @@ cdef double _extrapolated_gap(const Data* d, floating* w, const int* feats,
 cdef double _gap(const Data* d, floating* w, State* st, const int* feats, int n_feats,
                  floating* work_n, floating* work_p, double* grad, double* gbuf,
                  floating* wbuf, double* scale, double* gap_scaled,
-                 double* primal, Snapshots* sn, double target) noexcept nogil:
+                 double* primal, Snapshots* sn, Reference* ref,
+                 double target) noexcept nogil:
     """Duality gap of the problem restricted to ``feats`` (n-scaled objective).
 
     w must be zero outside feats.  grad[j] receives xc_j . S r for j in feats;
@@ -407,12 +517,13 @@ cdef double _gap(const Data* d, floating* w, State* st, const int* feats, int n_
     dual point (the one gap-safe screening uses).  When that gap is above
     ``target`` (the caller would go on iterating) the extrapolated dual point
     is tried as well and, if it gives a smaller gap, replaces r: grad, scale
-    and gap_scaled then refer to it.
+    and gap_scaled then refer to it.  With a reference (ref not NULL),
+    features proven slack get a bound instead of grad (see _correlations).
     """
     cdef int j, jj
     cdef double rnorm2, ry, w_norm2 = 0.0, pen, gap, gap_conj, gap_acc, scale_acc
     _residual_norms(d, w, st, feats, n_feats, work_n, &rnorm2, &ry)
-    _gradient(d, st, feats, n_feats, work_n, work_p, grad)
+    _correlations(d, w, st, ref, feats, n_feats, work_n, work_p, grad)
     for jj in range(n_feats):
         j = feats[jj]
         gbuf[jj] = grad[j]
@@ -447,7 +558,7 @@ cdef double _gap(const Data* d, floating* w, State* st, const int* feats, int n_
     # extrapolation rarely closes the distance, and it costs a pass over the
     # features (measured: the sparse path 1.4 -> 1.25 s, wide fits even).
     if d.l1 > 0.0 and target < gap < EXTRAPOLATE_WITHIN * target and d.layout != _GRAM:
-        gap_acc = _extrapolated_gap(d, w, feats, n_feats, sn, work_n, work_p, gbuf, wbuf,
+        gap_acc = _extrapolated_gap(d, w, feats, n_feats, sn, ref, work_n, work_p, gbuf, wbuf,
                                     primal[0], w_norm2, &scale_acc)
         if gap_acc < gap_scaled[0]:
             scale[0] = scale_acc
@@ -801,7 +912,7 @@ cdef int _screen(const Data* d, State* st, floating* w, int* kept, int n_kept,
     for jj in range(n_kept):
         j = kept[jj]
         corr = _dual_correlation(d, grad[j] - d.l2 * w[j], scale)
-        if corr + radius * sqrt(d.hess[j] + d.l2) < d.l1:
+        if corr + radius * d.norm[j] < d.l1:
             if w[j] != 0.0:
                 _move(d, w, st, j, -<double> w[j])
                 w[j] = 0.0
@@ -828,7 +939,7 @@ cdef int _select(const Data* d, floating* w, const int* kept, int n_kept,
             prio[jj] = -INFINITY
         else:
             corr = _dual_correlation(d, grad[j], scale)
-            prio[jj] = (d.l1 - corr) / sqrt(d.hess[j] + d.l2 + 1e-300)
+            prio[jj] = (d.l1 - corr) / (d.norm[j] + 1e-300)
         work[jj] = prio[jj]
     threshold = _kth_smallest(work, n_kept, size - 1)
     # Everything strictly below the threshold, then ties up to size.
@@ -847,6 +958,42 @@ cdef int _select(const Data* d, floating* w, const int* kept, int n_kept,
     return m
 
 
+class Workspace:
+    """Scratch arrays of enet_coordinate_descent for one layout, shape and
+    dtype.  Reused across the calls of a path it saves allocating (and
+    faulting in) several MB per alpha; nothing in it outlives a call."""
+
+    def __init__(self, int layout, int n, int p, dtype):
+        n_res = n if layout != _GRAM else 0
+        n_qw = p if layout == _GRAM else 0
+        self.shape = (layout, n_res, p, np.dtype(dtype))
+        # One spare slot each, so that no array is empty.
+        vec = lambda size, kind=dtype: np.empty(size + 1, dtype=kind)
+        self.resid, self.resid_trial, self.work_n, self.snap_acc = (
+            vec(n_res), vec(n_res), vec(n_res), vec(n_res))
+        self.snap_hist = vec((ANDERSON_K + 1) * n_res)
+        self.work_p, self.wbuf = vec(p), vec(p)
+        self.Qw, self.Qw_trial = vec(n_qw), vec(n_qw)
+        self.grad, self.gbuf, self.prio, self.work, self.w_acc, self.grad_acc = (
+            vec(p, np.float64) for _ in range(6))
+        self.history = vec((ANDERSON_K + 1) * p, np.float64)
+        self.norm = vec(p, np.float64)
+        self.kept, self.ws = vec(p, np.intc), vec(p, np.intc)
+
+
+class CorrelationReference:
+    """A residual and every feature's correlation with it (see _correlations),
+    carried from one call to the next on the same data and target, as along
+    a path.  Valid for one problem only: new data needs a new reference."""
+
+    def __init__(self, int n, int p, dtype):
+        self.shape = (n, p, np.dtype(dtype))
+        self.resid = np.empty(n + 1, dtype=dtype)
+        self.grad = np.empty(p + 1, dtype=np.float64)
+        self.state = np.zeros(2, dtype=np.float64)
+        self.exact = np.empty(p + 1, dtype=np.intc)
+
+
 def enet_coordinate_descent(
     int layout,
     const floating[::1, :] X,
@@ -856,7 +1003,8 @@ def enet_coordinate_descent(
     const floating[::1] x_mean, double y_mean, double y_norm2,
     bint fit_intercept, const double[::1] hess, floating[::1] w,
     double l1, double l2, bint positive,
-    int max_iter, double tol, double tol_gap,
+    int max_iter, double tol, double tol_gap, workspace=None, reference=None,
+    const floating[::1] start=None,
 ):
     """Run coordinate descent in place on w; return (duality gap, n_iter).
 
@@ -867,42 +1015,61 @@ def enet_coordinate_descent(
     curvature of each coordinate (``_gram.column_variances``, or the Gram
     diagonal).  ``tol`` (relative) sets how finely sweeps are judged settled
     before an inner gap is computed; ``tol_gap`` is the stopping gap.
+    ``start``, if given, is a guess of the solution (a path's extrapolation
+    from its last two alphas), taken over w after the first gap if it has
+    the lower objective.  ``workspace`` (a Workspace) and ``reference`` (a CorrelationReference,
+    DENSE and SPARSE) may be passed to reuse them across calls on the same
+    data; fresh ones are made otherwise.
     """
     cdef int n = y.shape[0] if layout != _GRAM else 0
     cdef int p = w.shape[0]
     dtype = np.float32 if floating is float else np.float64
-    cdef int n_res = n if layout != _GRAM else 0
-    cdef int n_qw = p if layout == _GRAM else 0
-    cdef floating[::1] resid = np.zeros(n_res + 1, dtype=dtype)
-    cdef floating[::1] resid_trial = np.zeros(n_res + 1, dtype=dtype)
-    cdef floating[::1] work_n = np.zeros(n_res + 1, dtype=dtype)
-    cdef floating[::1] work_p = np.zeros(p + 1, dtype=dtype)
-    cdef floating[::1] wbuf = np.zeros(p + 1, dtype=dtype)
-    cdef floating[::1] Qw = np.zeros(n_qw + 1, dtype=dtype)
-    cdef floating[::1] Qw_trial = np.zeros(n_qw + 1, dtype=dtype)
-    cdef double[::1] grad = np.zeros(p, dtype=np.float64)
-    cdef double[::1] gbuf = np.zeros(p, dtype=np.float64)
-    cdef double[::1] prio = np.zeros(p, dtype=np.float64)
-    cdef double[::1] work = np.zeros(p, dtype=np.float64)
-    cdef double[::1] w_acc = np.zeros(p, dtype=np.float64)
-    cdef double[::1] history = np.zeros(0, dtype=np.float64)
-    cdef floating[::1] snap_hist = np.zeros((ANDERSON_K + 1) * n_res + 1, dtype=dtype)
-    cdef floating[::1] snap_acc = np.zeros(n_res + 1, dtype=dtype)
-    cdef double[::1] grad_acc = np.zeros(p + 1, dtype=np.float64)
+    if workspace is None:
+        workspace = Workspace(layout, n, p, dtype)
+    if reference is None:
+        reference = CorrelationReference(n if layout != _GRAM else 0, p, dtype)
+    if (workspace.shape != (layout, n if layout != _GRAM else 0, p, np.dtype(dtype))
+            or reference.shape != (n if layout != _GRAM else 0, p, np.dtype(dtype))):
+        raise ValueError("workspace or reference made for other data.")
+    cdef floating[::1] resid = workspace.resid
+    cdef floating[::1] resid_trial = workspace.resid_trial
+    cdef floating[::1] work_n = workspace.work_n
+    cdef floating[::1] work_p = workspace.work_p
+    cdef floating[::1] wbuf = workspace.wbuf
+    cdef floating[::1] Qw = workspace.Qw
+    cdef floating[::1] Qw_trial = workspace.Qw_trial
+    cdef double[::1] grad = workspace.grad
+    cdef double[::1] gbuf = workspace.gbuf
+    cdef double[::1] prio = workspace.prio
+    cdef double[::1] work = workspace.work
+    cdef double[::1] w_acc = workspace.w_acc
+    cdef double[::1] history = workspace.history
+    cdef double[::1] norm = workspace.norm
+    cdef floating[::1] snap_hist = workspace.snap_hist
+    cdef floating[::1] snap_acc = workspace.snap_acc
+    cdef double[::1] grad_acc = workspace.grad_acc
+    cdef int[::1] kept = workspace.kept
+    cdef int[::1] ws = workspace.ws
+    cdef floating[::1] ref_resid = reference.resid
+    cdef double[::1] ref_grad = reference.grad
+    cdef double[::1] ref_state = reference.state
+    cdef int[::1] ref_exact = reference.exact
     cdef Snapshots sn
-    cdef int[::1] kept = np.arange(p, dtype=np.intc)
-    cdef int[::1] ws = np.zeros(p, dtype=np.intc)
+    cdef Reference ref
     cdef Data d
     cdef State st, trial
     cdef double gap = INFINITY, gap_scaled, scale, primal, inner_gap, inner_tol
     cdef double prev_gap = INFINITY, d_w_max, w_max, settle_tol, eps
-    cdef int i, j, jj, n_iter = 0, n_kept = p, n_ws = 0, n_support
+    cdef int i, j, jj, n_iter = 0, n_kept = p, n_ws = 0, n_support, n_violators
     cdef int n_sweeps = 0, slot, size, n_stable = 0, n_since_newton = 0
-    cdef bint inner_done, settled, newton_done = False, stalled = False
+    cdef bint inner_done, settled, newton_done = False, stalled = False, warm = False
+    cdef bint has_start = start is not None and start.shape[0] == p
 
     if p == 0:
         return 0.0, 0
-    history = np.zeros((ANDERSON_K + 1) * p, dtype=np.float64)
+    for j in range(p):
+        kept[j] = j
+        norm[j] = sqrt(hess[j] + l2)
 
     d.layout = layout
     d.n = n
@@ -919,6 +1086,7 @@ def enet_coordinate_descent(
     d.x_mean = &x_mean[0]
     d.fit_intercept = fit_intercept
     d.hess = &hess[0]
+    d.norm = &norm[0]
     d.y_mean = y_mean
     d.y_norm2 = y_norm2
     d.l1 = l1
@@ -935,7 +1103,11 @@ def enet_coordinate_descent(
     sn.grad_acc = &grad_acc[0]
     sn.count = 0
     sn.next = 0
-    eps = 1.2e-7 if floating is float else 2.3e-16
+    ref.resid = &ref_resid[0]
+    ref.grad = &ref_grad[0]
+    ref.state = &ref_state[0]
+    ref.exact = &ref_exact[0]
+    eps = _eps(&w[0])
 
     with nogil:
         d.n_weight = 0.0
@@ -950,11 +1122,13 @@ def enet_coordinate_descent(
             for j in range(p):
                 if w[j] != 0.0:
                     _move(&d, &w[0], &st, j, w[j])
+        for j in range(p):
+            warm = warm or w[j] != 0.0
 
         while True:
             gap = _gap(&d, &w[0], &st, &kept[0], n_kept, &work_n[0], &work_p[0],
                        &grad[0], &gbuf[0], &wbuf[0], &scale, &gap_scaled, &primal,
-                       &sn, tol_gap)
+                       &sn, &ref, tol_gap)
             # At least one round runs, as callers warm-starting from a point
             # already within tol_gap (proximal Newton's inner solves) still
             # expect progress.
@@ -969,10 +1143,22 @@ def enet_coordinate_descent(
             if l1 > 0.0:
                 n_kept = _screen(&d, &st, &w[0], &kept[0], n_kept, &grad[0], scale,
                                  gap_scaled, primal, eps)
+                n_violators = 0
                 for jj in range(n_kept):
-                    if w[kept[jj]] != 0.0:
+                    j = kept[jj]
+                    if w[j] != 0.0:
                         n_support += 1
-                size = max(WS_MIN, 2 * n_support)
+                    elif _dual_correlation(&d, grad[j], 1.0) > l1:
+                        n_violators += 1
+                # Twice the support; from a warm start (a path's previous
+                # alpha) the support is nearly final and only the violated
+                # constraints need room: measured on the sparse benchmark
+                # path 0.75 -> 0.69 s, while cold fits keep the doubling
+                # (with the smaller set, 97 -> 128 ms at alpha_max / 100).
+                size = 2 * n_support
+                if warm:
+                    size = min(size, n_support + 2 * n_violators)
+                size = max(WS_MIN, size)
                 if (size <= n_ws and gap > 0.5 * prev_gap) or stalled:
                     size = 2 * n_ws
                 n_ws = _select(&d, &w[0], &kept[0], n_kept, &grad[0], scale, size,
@@ -980,8 +1166,18 @@ def enet_coordinate_descent(
             else:
                 n_ws = _select(&d, &w[0], &kept[0], n_kept, &grad[0], scale, n_kept,
                                &prio[0], &work[0], &ws[0])
+            if has_start:
+                # The caller's guess of the solution, tried on the first
+                # working set once the gap and screening at w are done (so
+                # that w's residual, the reference's, served for them).
+                has_start = False
+                for jj in range(n_ws):
+                    w_acc[jj] = start[ws[jj]]
+                _try_candidate(&d, &w[0], &st, &trial, &ws[0], n_ws, &w_acc[0], &wbuf[0])
             prev_gap = gap
-            inner_tol = INNER_GAP_FRACTION * gap
+            # (Not below the stopping gap's share: a round forced on a point
+            # already within tol_gap would otherwise chase rounding.)
+            inner_tol = INNER_GAP_FRACTION * fmax(gap, tol_gap)
             settle_tol = sqrt(tol)
             stalled = False
             n_sweeps = 0
@@ -1013,7 +1209,7 @@ def enet_coordinate_descent(
                 if settled or newton_done:
                     inner_gap = _gap(&d, &w[0], &st, &ws[0], n_ws, &work_n[0],
                                      &work_p[0], &grad[0], &gbuf[0], &wbuf[0],
-                                     &scale, &gap_scaled, &primal, &sn, inner_tol)
+                                     &scale, &gap_scaled, &primal, &sn, NULL, inner_tol)
                     if inner_gap <= inner_tol:
                         inner_done = True
                     elif settled:  # (after an unsettled Newton step settle_tol stands)

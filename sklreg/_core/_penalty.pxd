@@ -49,7 +49,8 @@ cdef inline double enet_dual_scale(const double* u, const floating* w, int p,
         v = u[j] - l2 * w[j]
         if not positive:
             v = fabs(v)
-        m = fmax(m, v)
+        if v > m:  # (not fmax: that is a library call in this loop)
+            m = v
     if m <= l1:
         return 1.0
     return l1 / m
