@@ -228,7 +228,7 @@ class _PreparedRegression:
             self.max_iter, self.tol, guess)
         coef = np.asarray(coef, dtype=dtype)
         check_finite_solution(solver, dtype, coef)
-        intercept = (problem.y_mean - np.einsum("kj,j->k", coef.astype(np.float64),
-                                                problem.x_mean.astype(np.float64))
+        intercept = (problem.y_mean - np.einsum("kj,j->k", coef.astype(np.float64, copy=False),
+                                                problem.x_mean.astype(np.float64, copy=False))
                      if self.fit_intercept else np.zeros(problem.Y.shape[1]))
         return coef, intercept.astype(dtype), n_iter, gaps, solver

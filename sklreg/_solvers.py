@@ -237,10 +237,15 @@ def path_guess(alpha_a, coef_a, alpha_b, coef_b, alpha):
     """
     if alpha_a == alpha_b:
         return None
-    a, b = coef_a.astype(np.float64), coef_b.astype(np.float64)
-    guess = np.where(a * b > 0, b + (b - a) * ((alpha - alpha_b) / (alpha_b - alpha_a)), b)
-    guess[guess * b < 0] = 0.0
-    return guess.astype(coef_b.dtype)
+    guess = coef_b.copy()
+    # Only the support moves (an O(support) update: p can be large).
+    both = np.flatnonzero(coef_b)
+    a, b = coef_a.flat[both].astype(np.float64), coef_b.flat[both].astype(np.float64)
+    both, a, b = both[a * b > 0], a[a * b > 0], b[a * b > 0]
+    moved = b + (b - a) * ((alpha - alpha_b) / (alpha_b - alpha_a))
+    moved[moved * b < 0] = 0.0
+    guess.flat[both] = moved
+    return guess
 
 
 def solve(problem, solver, coef, alpha, l1_ratio, positive, max_iter, tol, start=None):
