@@ -359,9 +359,9 @@ cdef void _gradient(const Data* d, State* st, const int* feats, int n_feats,
                                   work_n, <const floating*> NULL)
 
 
-cdef void _correlations(const Data* d, const floating* w, State* st, Reference* ref,
-                        const int* feats, int n_feats, const floating* work_n,
-                        floating* work_p, double* grad) noexcept nogil:
+cdef int _correlations(const Data* d, const floating* w, State* st, Reference* ref,
+                       const int* feats, int n_feats, const floating* work_n,
+                       floating* work_p, double* grad) noexcept nogil:
     """grad_j for j in feats: xc_j . S r, or a bound where that is enough.
 
     The residual r is within delta = |r - r_ref|_S of the reference, so by
@@ -378,6 +378,10 @@ cdef void _correlations(const Data* d, const floating* w, State* st, Reference* 
     When more than REFRESH_FRACTION of feats would need their column anyway,
     every feature is computed (if feats covers at least half of them) and r
     becomes the new reference.
+
+    Returns the number of features computed exactly, listed in ref.exact,
+    when bounds were used (all the others have w_j = 0 and a bound below
+    l1, so they can be left out of the gap's sums); -1 otherwise.
     """
     cdef const floating* resid = <const floating*> st.resid
     cdef const floating* sw = <const floating*> d.sw
@@ -386,7 +390,7 @@ cdef void _correlations(const Data* d, const floating* w, State* st, Reference* 
     cdef int i, j, jj, m = 0
     if ref == NULL or d.layout == _GRAM or not d.l1 > 0.0:
         _gradient(d, st, feats, n_feats, work_n, work_p, grad)
-        return
+        return -1
     r_ref = <floating*> ref.resid
     if ref.state[0] != 0.0:
         for i in range(d.n):
@@ -408,10 +412,10 @@ cdef void _correlations(const Data* d, const floating* w, State* st, Reference* 
                 grad[j] = bound
         if m <= REFRESH_FRACTION * n_feats:
             _gradient(d, st, ref.exact, m, work_n, work_p, grad)
-            return
+            return m
     if 2 * n_feats < d.p:
         _gradient(d, st, feats, n_feats, work_n, work_p, grad)
-        return
+        return -1
     _gradient(d, st, NULL, d.p, work_n, work_p, grad)
     rnorm2 = 0.0
     for i in range(d.n):
@@ -421,6 +425,18 @@ cdef void _correlations(const Data* d, const floating* w, State* st, Reference* 
         ref.grad[j] = grad[j]
     ref.state[0] = 1.0
     ref.state[1] = sqrt(rnorm2)
+    return -1
+
+
+cdef inline int _listed(int n_exact, Reference* ref, const int* feats, int n_feats,
+                        const int** listed) noexcept nogil:
+    """The features a gap must sum over after _correlations returned n_exact:
+    only the exactly computed ones when bounds were used, else all of feats."""
+    if n_exact >= 0:
+        listed[0] = ref.exact
+        return n_exact
+    listed[0] = feats
+    return n_feats
 
 
 cdef inline double _eps(const floating* dummy) noexcept nogil:
@@ -469,7 +485,8 @@ cdef double _extrapolated_gap(const Data* d, floating* w, const int* feats,
     cdef double c[ANDERSON_K]
     cdef int order[ANDERSON_K + 1]
     cdef double total, trace = 0.0, a, b_, ry, rnorm2
-    cdef int i, k, l, jj, K = ANDERSON_K, n = d.n
+    cdef int i, k, l, jj, K = ANDERSON_K, n = d.n, n_listed
+    cdef const int* listed
     cdef State acc
     if sn.count < K + 1 or n == 0:
         return INFINITY
@@ -498,10 +515,12 @@ cdef double _extrapolated_gap(const Data* d, floating* w, const int* feats,
     acc.resid = r_acc
     acc.offset = 0.0
     _residual_norms(d, w, &acc, feats, n_feats, work_n, &rnorm2, &ry)
-    _correlations(d, w, &acc, ref, feats, n_feats, work_n, work_p, sn.grad_acc)
-    for jj in range(n_feats):
-        gbuf[jj] = sn.grad_acc[feats[jj]]
-    scale[0] = enet_dual_scale(gbuf, wbuf, n_feats, d.l1, d.l2, d.positive)
+    n_listed = _listed(_correlations(d, w, &acc, ref, feats, n_feats, work_n, work_p,
+                                     sn.grad_acc), ref, feats, n_feats, &listed)
+    for jj in range(n_listed):
+        gbuf[jj] = sn.grad_acc[listed[jj]]
+        wbuf[jj] = w[listed[jj]]
+    scale[0] = enet_dual_scale(gbuf, wbuf, n_listed, d.l1, d.l2, d.positive)
     return _rescaled_gap(d, primal, scale[0], ry, rnorm2, w_norm2)
 
 
@@ -522,14 +541,17 @@ cdef double _gap(const Data* d, floating* w, State* st, const int* feats, int n_
     """
     cdef int j, jj
     cdef double rnorm2, ry, w_norm2 = 0.0, pen, gap, gap_conj, gap_acc, scale_acc
+    cdef int n_listed
+    cdef const int* listed
     _residual_norms(d, w, st, feats, n_feats, work_n, &rnorm2, &ry)
-    _correlations(d, w, st, ref, feats, n_feats, work_n, work_p, grad)
-    for jj in range(n_feats):
-        j = feats[jj]
+    n_listed = _listed(_correlations(d, w, st, ref, feats, n_feats, work_n, work_p, grad),
+                       ref, feats, n_feats, &listed)
+    for jj in range(n_listed):
+        j = listed[jj]
         gbuf[jj] = grad[j]
         wbuf[jj] = w[j]
         w_norm2 += <double> w[j] * w[j]
-    pen = enet_value(wbuf, n_feats, d.l1, d.l2)
+    pen = enet_value(wbuf, n_listed, d.l1, d.l2)
     primal[0] = 0.5 * rnorm2 + pen
     scale[0] = 1.0
     gap_scaled[0] = INFINITY
@@ -546,13 +568,13 @@ cdef double _gap(const Data* d, floating* w, State* st, const int* feats, int n_
     gap = INFINITY
     if d.l1 > 0.0:
         # Dual point: the residual rescaled into the feasible set.
-        scale[0] = enet_dual_scale(gbuf, wbuf, n_feats, d.l1, d.l2, d.positive)
+        scale[0] = enet_dual_scale(gbuf, wbuf, n_listed, d.l1, d.l2, d.positive)
         gap = _rescaled_gap(d, primal[0], scale[0], ry, rnorm2, w_norm2)
         gap_scaled[0] = gap
     if d.l2 > 0.0:
         # Dual point: the residual itself, always feasible when l2 > 0.
         gap_conj = primal[0] + 0.5 * rnorm2 - ry + enet_conjugate_sum(
-            gbuf, n_feats, d.l1, d.l2, d.positive)
+            gbuf, n_listed, d.l1, d.l2, d.positive)
         gap = fmin(gap, gap_conj)
     # Tried only within EXTRAPOLATE_WITHIN of the target: further away one
     # extrapolation rarely closes the distance, and it costs a pass over the
@@ -926,9 +948,15 @@ cdef int _select(const Data* d, floating* w, const int* kept, int n_kept,
                  const double* grad, double scale, int size, double* prio,
                  double* work, int* ws) noexcept nogil:
     """The working set: the support plus the features whose dual constraint
-    is closest to tight (in distance units), ``size`` in all, in index order."""
-    cdef int jj, j, m = 0, n_ties
-    cdef double corr, threshold
+    is closest to tight (in distance units), ``size`` in all, in index order.
+
+    The size-th smallest priority is found among the candidates below a
+    cutoff taken from a strided sample (about 4 size of them), not among all
+    kept features: two passes over those instead of about six.  Should fewer
+    than size pass the cutoff, every kept feature is a candidate.
+    """
+    cdef int jj, j, c, m = 0, n_ties, n_cand = 0, stride, n_sample = 0, k
+    cdef double corr, threshold, cutoff = INFINITY
     if size >= n_kept:
         for jj in range(n_kept):
             ws[jj] = kept[jj]
@@ -940,14 +968,36 @@ cdef int _select(const Data* d, floating* w, const int* kept, int n_kept,
         else:
             corr = _dual_correlation(d, grad[j], scale)
             prio[jj] = (d.l1 - corr) / (d.norm[j] + 1e-300)
-        work[jj] = prio[jj]
-    threshold = _kth_smallest(work, n_kept, size - 1)
-    # Everything strictly below the threshold, then ties up to size.
+    stride = n_kept // (4 * size)
+    if stride >= 4:
+        jj = 0
+        while jj < n_kept:
+            work[n_sample] = prio[jj]
+            n_sample += 1
+            jj += stride
+        # About 2 size features of all lie below this sample quantile.
+        k = min(n_sample - 1, 2 * size // stride + 2)
+        cutoff = _kth_smallest(work, n_sample, k)
+    # Candidates (positions in kept, kept in ws for now) and their priorities.
+    for jj in range(n_kept):
+        if prio[jj] <= cutoff:
+            ws[n_cand] = jj
+            work[n_cand] = prio[jj]
+            n_cand += 1
+    if n_cand < size:
+        for jj in range(n_kept):
+            ws[jj] = jj
+            work[jj] = prio[jj]
+        n_cand = n_kept
+    threshold = _kth_smallest(work, n_cand, size - 1)
+    # Everything strictly below the threshold, then ties up to size (ws is
+    # rewritten in place: entry m is written after entry c >= m was read).
     n_ties = size
-    for jj in range(n_kept):
-        if prio[jj] < threshold:
+    for c in range(n_cand):
+        if prio[ws[c]] < threshold:
             n_ties -= 1
-    for jj in range(n_kept):
+    for c in range(n_cand):
+        jj = ws[c]
         if prio[jj] < threshold:
             ws[m] = kept[jj]
             m += 1
