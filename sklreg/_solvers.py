@@ -233,7 +233,7 @@ def path_guess(alpha_a, coef_a, alpha_b, coef_b, alpha):
     active with one sign at both points are continued linearly, stopped at
     zero; the others keep the last value.  Coordinate descent takes the
     guess only where it lowers the objective.  Measured on the 20000 x 50000
-    sparse path: 499 -> 359 sweeps.
+    sparse path: 499 -> 418 sweeps (and the 200 x 20000 dense path 3851 -> 2332).
     """
     if alpha_a == alpha_b:
         return None
