@@ -199,9 +199,11 @@ class _PreparedRegression:
         problem.reuse = True
         coef = np.zeros((problem.Y.shape[1], problem.n_features), dtype=problem.dtype)
         last_alpha, before = None, None  # before: (alpha, coef) one point earlier
+        # Only coordinate descent takes a guess (the L2 solvers start from coef).
+        guessing = self.solver in ("cd", "cd_gram")
         for alpha in alphas:
-            guess = None if before is None else _solvers.path_guess(*before, last_alpha,
-                                                                    coef, alpha)
+            guess = None if before is None or not guessing else _solvers.path_guess(
+                *before, last_alpha, coef, alpha)
             solved, intercept, n_iter, gaps, _ = self.solve(alpha, coef.copy(), guess)
             if last_alpha is not None:
                 before = (last_alpha, coef)
