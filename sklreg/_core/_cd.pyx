@@ -1074,12 +1074,13 @@ def enet_coordinate_descent(
     cdef int n = y.shape[0] if layout != _GRAM else 0
     cdef int p = w.shape[0]
     dtype = np.float32 if floating is float else np.float64
+    # (n is already 0 for GRAM, which keeps no residual.)
     if workspace is None:
         workspace = Workspace(layout, n, p, dtype)
     if reference is None:
-        reference = CorrelationReference(n if layout != _GRAM else 0, p, dtype)
-    if (workspace.shape != (layout, n if layout != _GRAM else 0, p, np.dtype(dtype))
-            or reference.shape != (n if layout != _GRAM else 0, p, np.dtype(dtype))):
+        reference = CorrelationReference(n, p, dtype)
+    if (workspace.shape != (layout, n, p, np.dtype(dtype))
+            or reference.shape != (n, p, np.dtype(dtype))):
         raise ValueError("workspace or reference made for other data.")
     cdef floating[::1] resid = workspace.resid
     cdef floating[::1] resid_trial = workspace.resid_trial
@@ -1119,6 +1120,7 @@ def enet_coordinate_descent(
         return 0.0, 0
     for j in range(p):
         kept[j] = j
+        warm = warm or w[j] != 0.0
         norm[j] = sqrt(hess[j] + l2)
 
     d.layout = layout
@@ -1172,8 +1174,6 @@ def enet_coordinate_descent(
             for j in range(p):
                 if w[j] != 0.0:
                     _move(&d, &w[0], &st, j, w[j])
-        for j in range(p):
-            warm = warm or w[j] != 0.0
 
         while True:
             gap = _gap(&d, &w[0], &st, &kept[0], n_kept, &work_n[0], &work_p[0],
