@@ -327,19 +327,26 @@ def working_set(W, grad_W, l1):
     """Sorted features for the next Newton step, or None for all of them.
 
     The support (features non-zero in any class) plus the features that
-    violate their zero optimality condition (|gradient| > l1) the most, up to
-    max(WORKING_SET_MIN, 2 |support|) features in all.  Convergence is
+    violate their zero optimality condition (|gradient| > l1) the most:
+    every violator while they number fewer than 7 |support|, and at least
+    max(WORKING_SET_MIN, 2 |support|) features in all.  Each Newton step
+    costs a full gradient pass, so a set that only doubled per step would
+    spend log2(support / 10) steps growing (11 of 14 on the sparse
+    20000 x 50000 benchmark at alpha_max / 10, support 8533; with this rule 4
+    of 8, fit 249 -> 162 ms); the coordinate-descent inner solve has working
+    sets of its own, so a larger step costs it little.  Convergence is
     judged on every feature at the outer level, so a feature left out now
     joins once it is among the worst violators.
     """
     p = W.shape[1]
     in_support = np.any(W != 0, axis=0)
-    size = max(WORKING_SET_MIN, 2 * int(np.count_nonzero(in_support)))
-    if size >= p:
-        return None
+    n_support = int(np.count_nonzero(in_support))
     score = np.max(np.abs(grad_W), axis=0) - l1
     score[in_support] = np.inf
     candidates = np.flatnonzero(score > 0)
+    size = max(WORKING_SET_MIN, 2 * n_support, min(candidates.size, 8 * n_support))
+    if size >= p:
+        return None
     if candidates.size == 0:  # only the intercept is off: a full step updates it
         return None
     if candidates.size > size:

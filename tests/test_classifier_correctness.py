@@ -974,11 +974,24 @@ def test_working_set_keeps_support_and_worst_violators():
     grad = np.zeros((2, p))
     grad[1, 20:40] = np.linspace(1.1, 3.0, 20)  # violators for l1 = 1: worst is 39
     grad[0, 50] = 0.5  # below l1: not a violator
+    # 20 violators, fewer than 7 |support| = 21: all of them join
     ws = working_set(W, grad, 1.0)
-    size = max(WORKING_SET_MIN, 2 * 3)
-    assert len(ws) == size and np.all(np.diff(ws) > 0)
+    assert_array_equal(ws, [3, 7, 11, *range(20, 40)])
+    # 40 violators: the 8 |support| = 24 features are the support and the
+    # 21 worst violators
+    many = np.zeros((2, p))
+    many[1, 12:52] = np.linspace(1.1, 3.0, 40)
+    ws = working_set(W, many, 1.0)
+    assert len(ws) == 24 and np.all(np.diff(ws) > 0)
     assert {3, 7, 11} <= set(ws)
-    assert set(ws) - {3, 7, 11} == set(range(40 - (size - 3), 40))
+    assert set(ws) - {3, 7, 11} == set(range(52 - 21, 52))
+    # a small support still gets WORKING_SET_MIN features: the worst ones
+    one = np.zeros((1, p))
+    one[0, 3] = 1.0
+    ws = working_set(one, many[1:], 1.0)
+    assert len(ws) == WORKING_SET_MIN
+    assert set(ws) == {3} | set(range(52 - (WORKING_SET_MIN - 1), 52))
+    size = max(WORKING_SET_MIN, 2 * 3)
     # a set that would cover every feature is "all of them"
     assert working_set(W[:, :size], grad[:, :size], 1.0) is None
     # without violators the set is the support alone
