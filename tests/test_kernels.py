@@ -94,6 +94,35 @@ def test_centered_gram_both_paths_match_numpy(order, dtype, shape):
     assert_allclose(G, Z.T @ Z, rtol=rtol, atol=rtol * np.abs(Z.T @ Z).max())
 
 
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", ["mean0", "mean3sd", "mean1000sd", "constant-column"])
+@pytest.mark.parametrize("center", [True, False])
+@pytest.mark.parametrize("shape", [(150, 13), (1300, 130)])
+def test_centered_gram_unweighted_matches_numpy(layout, dtype, case, center, shape):
+    # Unweighted contiguous X takes one syrk on X minus n xbar xbar^T; a mean
+    # beyond 10 standard deviations (a constant column too), float32 with
+    # centring and strided X fall back to the centred copy.  Every case keeps
+    # the tight bound.
+    rng = np.random.RandomState(4)
+    base = rng.randn(*shape) + {"mean3sd": 3.0, "mean1000sd": 1e3}.get(case, 0.0)
+    if case == "constant-column":
+        base[:, 1] = 2.5
+    base = base.astype(dtype)
+    X = {"C": np.ascontiguousarray, "F": np.asfortranarray,
+         "strided": lambda A: np.repeat(A, 2, axis=1)[:, ::2]}[layout](base)
+    assert (X.flags.c_contiguous or X.flags.f_contiguous) == (layout != "strided")
+    x_mean = X.astype(np.float64).mean(axis=0) if center else np.zeros(shape[1])
+    Z = X.astype(np.float64) - x_mean
+    expected = Z.T @ Z
+    G = np.full((shape[1],) * 2, np.nan, dtype=dtype)
+    _gram.centered_gram(X, x_mean.astype(dtype), np.empty(0, dtype=dtype), False, center, G)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    assert_allclose(G, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+    if center and case == "constant-column":
+        assert np.all(G[1] == 0.0) and np.all(G[:, 1] == 0.0)
+
+
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape", [(37, 11), (1, 5), (6, 1), (0, 4), (3, 0)])
