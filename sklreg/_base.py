@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._core import _gram
 
@@ -125,6 +125,36 @@ class CenteredProblem:
 
     def centered_targets(self):
         return self.Y - self.y_mean.astype(self.dtype)
+
+
+def validate_regression_data(estimator, X, y):
+    """``validate_data(estimator, X, y)`` for a regressor's fit: X float64 /
+    float32, dense or CSR / CSC, y numeric with one or more targets.
+
+    Input that is already valid as it stands (a plain float ndarray X with at
+    least one row and column, a float ndarray y of the same length, both
+    finite) is returned unchanged after the same bookkeeping
+    (``n_features_in_``, no ``feature_names_in_``): scikit-learn's checks
+    would return it unchanged too, but take 0.35 ms even on a 20 x 5 problem
+    (mostly looking for dataframe types), a tenth of a small fit.  Anything
+    else, including every invalid input, goes through ``validate_data`` and
+    gets its errors.
+    """
+    if (type(X) is np.ndarray and type(y) is np.ndarray and X.ndim == 2
+            and X.dtype in (np.float64, np.float32) and X.dtype.isnative and X.size > 0
+            and y.dtype.kind == "f" and y.dtype.isnative and y.ndim in (1, 2)
+            and y.shape[0] == X.shape[0] and y.size > 0
+            # (As scikit-learn's own first test: a sum is finite only if
+            # every term is, barring overflow, which validate_data handles.)
+            and np.isfinite(X.sum()) and np.isfinite(y.sum())):
+        estimator.n_features_in_ = X.shape[1]
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+        return X, y
+    return validate_data(
+        estimator, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
+        multi_output=True, y_numeric=True,
+    )
 
 
 def xt_dot(X, V):

@@ -9,7 +9,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _solvers
 from ._base import (canonical_sparse, center_problem, check_finite_solution,
-                    effective_l1_ratio, normalized_sample_weight, xt_dot)
+                    effective_l1_ratio, normalized_sample_weight, validate_regression_data,
+                    xt_dot)
 
 
 class RegularizedRegressor(RegressorMixin, BaseEstimator):
@@ -125,10 +126,7 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
 
     def _prepare(self, X, y, sample_weight):
         """Validate and centre the data once: a problem solvable at any alpha."""
-        X, y = validate_data(
-            self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
-            multi_output=True, y_numeric=True,
-        )
+        X, y = validate_regression_data(self, X, y)
         X = canonical_sparse(X)
         sw = normalized_sample_weight(sample_weight, X)
         Y = np.asarray(y, dtype=X.dtype).reshape(X.shape[0], -1)

@@ -132,6 +132,50 @@ def test_object_strings_raise(penalty, where):
         RegularizedRegressor(penalty=penalty).fit(X, y)
 
 
+def test_plain_arrays_skip_validate_data_with_the_same_result(monkeypatch):
+    # Valid float ndarrays take validate_regression_data's shortcut; the
+    # fitted model and bookkeeping equal those of the full checks.
+    import sklreg._base as base
+
+    X, y, _ = _data()
+    reference = RegularizedRegressor(penalty="l1", alpha=0.05).fit(X, y)
+    pd = pytest.importorskip("pandas")
+    est = RegularizedRegressor(penalty="l1", alpha=0.05).fit(
+        pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])]), y)
+    assert hasattr(est, "feature_names_in_")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("validate_data called for plain valid arrays")
+
+    monkeypatch.setattr(base, "validate_data", refuse)
+    for X_, y_ in [(X, y), (X.astype(np.float32), y), (np.asfortranarray(X), y[:, None])]:
+        est.fit(X_, y_)
+        assert est.n_features_in_ == X.shape[1]
+        assert not hasattr(est, "feature_names_in_")
+    est.fit(X, y)
+    assert_allclose(est.coef_, reference.coef_)
+    # Anything else still goes through scikit-learn's checks.
+    for X_, y_ in [(X.tolist(), y), (X, y.astype(int)), (X[:, :0], y),
+                   (np.where(X > 1, np.nan, X), y), (X, y[:-1])]:
+        with pytest.raises(AssertionError, match="validate_data called"):
+            est.fit(X_, y_)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf], ids=["nan", "inf"])
+def test_non_finite_messages_are_scikit_learns(bad):
+    from sklearn.linear_model import Lasso
+
+    X, y, _ = _data()
+    for where in ["X", "y"]:
+        X_, y_ = X.copy(), y.copy()
+        (X_ if where == "X" else y_).flat[3] = bad
+        with pytest.raises(ValueError) as ours:
+            RegularizedRegressor(penalty="l1").fit(X_, y_)
+        with pytest.raises(ValueError) as theirs:
+            Lasso().fit(X_, y_)
+        assert str(ours.value).split(".")[0] == str(theirs.value).split(".")[0]
+
+
 def test_3d_X_raises():
     with pytest.raises(ValueError):
         RegularizedRegressor().fit(np.ones((4, 3, 2)), np.ones(4))
