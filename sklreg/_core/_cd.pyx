@@ -454,6 +454,17 @@ cdef inline int _listed(int n_exact, Reference* ref, const int* feats, int n_fea
     return n_feats
 
 
+cdef inline void _residual_at_zero(const Data* d, const floating* dummy,
+                                   State* st) noexcept nogil:
+    """st's residual for w = 0: r = y - y_mean (DENSE and SPARSE)."""
+    cdef int i
+    cdef floating* resid = <floating*> st.resid
+    cdef const floating* y = <const floating*> d.y
+    for i in range(d.n):
+        resid[i] = <floating> (y[i] - d.y_mean)
+    st.offset = 0.0
+
+
 cdef inline int _count_nonzero(const floating* w, int p) noexcept nogil:
     cdef int j, m = 0
     for j in range(p):
@@ -1194,8 +1205,7 @@ def enet_coordinate_descent(
         # Initial residual r = yc - Xc w, moved there from r = yc one
         # coordinate at a time (GRAM: Q w is formed in _gap).
         if layout != _GRAM:
-            for i in range(n):
-                resid[i] = <floating> (y[i] - y_mean)
+            _residual_at_zero(&d, &w[0], &st)
             for j in range(p):
                 if w[j] != 0.0:
                     _move(&d, &w[0], &st, j, w[j])
@@ -1228,9 +1238,7 @@ def enet_coordinate_descent(
                     if _count_nonzero(&w[0], p) > COLD_SWEEP_MAX_SHARE * n:
                         for j in range(p):
                             w[j] = 0.0
-                        for i in range(n):
-                            resid[i] = <floating> (y[i] - y_mean)
-                        st.offset = 0.0
+                        _residual_at_zero(&d, &w[0], &st)
                     continue
                 n_violators = 0
                 for jj in range(n_kept):
