@@ -11,11 +11,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from . import _logistic_solvers as solvers
-from ._base import (canonical_sparse, check_finite_solution, class_sample_weight,
+from ._base import (MemoizedParamValidation, canonical_sparse, check_finite_solution, class_sample_weight,
                     effective_l1_ratio, normalized_sample_weight)
 
 
-class RegularizedClassifier(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
+class RegularizedClassifier(MemoizedParamValidation, LinearClassifierMixin, ClassifierMixin,
+                            BaseEstimator):
     r"""Logistic (binary) or multinomial regression with an L1, L2 or elastic-net penalty.
 
     Minimises, over the coefficients ``W`` and intercepts ``b``::

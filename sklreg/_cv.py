@@ -13,13 +13,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
-from ._base import effective_l1_ratio
+from ._base import MemoizedParamValidation, effective_l1_ratio
 from ._classifier import RegularizedClassifier
 from ._path import L2_GRID_L1_RATIO, alpha_grid
 from ._regressor import RegularizedRegressor
 
 
-class _RegularizedCV(BaseEstimator):
+class _RegularizedCV(MemoizedParamValidation, BaseEstimator):
     """Shared machinery of RegularizedRegressorCV and RegularizedClassifierCV.
 
     For every l1_ratio and every fold, the base estimator's problem is solved

@@ -18,8 +18,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._base import (canonical_sparse, class_sample_weight, csr_arrays, effective_l1_ratio,
-                    normalized_sample_weight)
+from ._base import (MemoizedParamValidation, canonical_sparse, class_sample_weight, csr_arrays,
+                    effective_l1_ratio, normalized_sample_weight)
 from ._core import _mlp
 
 _ACTIVATIONS = {"identity": _mlp.IDENTITY, "relu": _mlp.RELU, "tanh": _mlp.TANH,
@@ -188,7 +188,7 @@ def _as_kernel_input(X, dtype):
             False)
 
 
-class RegularizedMLP(BaseEstimator):
+class RegularizedMLP(MemoizedParamValidation, BaseEstimator):
     __doc__ = (
         """Multilayer perceptron with L1 / L2 / elastic-net weight penalties and dropout.
 

@@ -8,12 +8,12 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _solvers
-from ._base import (canonical_sparse, center_problem, check_finite_solution,
+from ._base import (MemoizedParamValidation, canonical_sparse, center_problem, check_finite_solution,
                     effective_l1_ratio, normalized_sample_weight, validate_regression_data,
                     xt_dot)
 
 
-class RegularizedRegressor(RegressorMixin, BaseEstimator):
+class RegularizedRegressor(MemoizedParamValidation, RegressorMixin, BaseEstimator):
     r"""Linear regression with an L1, L2 or elastic-net penalty.
 
     Minimises, over the coefficients ``w`` and the intercept ``b``::

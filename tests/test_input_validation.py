@@ -17,7 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
 from _reference import alpha_max, make_regression_data, regression_objective
-from sklreg import RegularizedRegressor
+from sklreg import RegularizedClassifier, RegularizedRegressor
 
 PENALTIES = ["l1", "l2", "elasticnet"]
 SOLVERS_FOR = {
@@ -644,3 +644,46 @@ def test_fuzz_fit_raises_value_error_or_is_finite(problem):
     assert np.all(np.isfinite(est.intercept_)), est.intercept_
     if problem["positive"]:
         assert np.all(est.coef_ >= 0)
+
+
+def test_parameter_validation_is_memoized_only_for_values_that_passed(monkeypatch):
+    # MemoizedParamValidation: scikit-learn's validator runs once per class
+    # and set of scalar values; invalid values, values that differ only in
+    # type, and non-scalar values are checked on every fit.
+    import sklreg._base as base
+
+    calls = []
+    real = base.validate_parameter_constraints
+
+    def counting(constraints, params, caller_name):
+        calls.append(dict(params))
+        return real(constraints, params, caller_name=caller_name)
+
+    monkeypatch.setattr(base, "validate_parameter_constraints", counting)
+    monkeypatch.setattr(base, "_VALID_PARAMS", set())
+    X, y, _ = _data()
+    alpha = np.float64(0.0123456)
+    RegularizedRegressor(penalty="l1", alpha=alpha).fit(X, y)
+    RegularizedRegressor(penalty="l1", alpha=alpha).fit(X, y)
+    assert len(calls) == 1
+    # The same value as a Python float, and another class: checked again.
+    RegularizedRegressor(penalty="l1", alpha=float(alpha)).fit(X, y)
+    RegularizedClassifier(penalty="l1", alpha=float(alpha)).fit(X, y > np.median(y))
+    assert len(calls) == 3
+    # fit_intercept=1 is not the boolean True: rejected, every time, even
+    # after the defaults (fit_intercept=True) passed.
+    RegularizedRegressor().fit(X, y)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="fit_intercept"):
+            RegularizedRegressor(fit_intercept=1).fit(X, y)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="alpha"):
+            RegularizedRegressor(alpha=-1.0).fit(X, y)
+    assert len(calls) == 8
+    # A non-scalar parameter value is never memoized.
+    est = RegularizedRegressor(alpha=0.5)
+    est.alpha = [0.5]
+    for _ in range(2):
+        with pytest.raises(ValueError, match="alpha"):
+            est.fit(X, y)
+    assert len(calls) == 10
