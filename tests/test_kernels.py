@@ -192,3 +192,64 @@ def test_cd_rejects_a_workspace_or_reference_made_for_other_data():
         _cd.enet_coordinate_descent(*args, _cd.Workspace(_cd.DENSE, n, p + 1, np.float64))
     with pytest.raises(ValueError, match="other data"):
         _cd.enet_coordinate_descent(*args, None, _cd.CorrelationReference(n, p, np.float32))
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("center", [True, False])
+def test_gram_rows_formed_on_demand_match_the_gram_matrix(order, weighted, center):
+    # cd_gram at a large alpha forms only the rows of Q its working sets need
+    # (_cd._ensure_gram_rows); continuing down a path on the same cached
+    # problem forms more, then completes Q (gram_complete).  Every formed row
+    # equals the centred weighted Gram matrix, and each solution equals the
+    # one from the whole matrix.
+    from sklreg import _solvers
+    from sklreg._base import center_problem
+
+    rng = np.random.RandomState(7)
+    n, p = 400, 60
+    X = np.asarray(rng.randn(n, p) + 2.0, order=order)
+    y = (X - 2.0) @ ((-1.0) ** np.arange(p) * np.exp(-np.arange(p) / 10)) + rng.randn(n)
+    sw = rng.uniform(0.2, 3.0, n) if weighted else None
+    if sw is not None:
+        sw *= n / sw.sum()
+    problem = center_problem(X, y[:, None], sw, center)
+    problem.reuse = True
+    s = np.ones(n) if sw is None else sw
+    Z = X - (problem.x_mean if center else 0.0)
+    expected = Z.T @ (s[:, None] * Z)
+    a_max = np.max(np.abs(Z.T @ (s * (y - problem.y_mean[0])))) / n
+    coef = np.zeros((1, p))
+    formed = []
+    for share in (0.5, 0.1, 0.001):
+        _solvers.coordinate_descent(problem, coef, share * a_max, 1.0, False, 1000, 1e-10,
+                                    gram=True)
+        Q, _, _, have = problem.cache["gram"]
+        rows = have.astype(bool)
+        formed.append(rows.sum())
+        assert_allclose(Q[rows], expected[rows], rtol=1e-12, atol=1e-12 * np.abs(expected).max())
+        whole = center_problem(X, y[:, None], sw, center)
+        ref = np.zeros((1, p))
+        _solvers.coordinate_descent(whole, ref, share * a_max, 1.0, False, 1000, 1e-10,
+                                    gram=False)
+        assert_allclose(coef, ref, rtol=1e-6, atol=1e-8)
+    # A few rows at alpha_max / 2, all of them by the end of the path.
+    assert 0 < formed[0] < p / 4 and formed[-1] == p
+
+
+def test_gram_rows_not_formed_lazily_at_small_alpha():
+    # Below LAZY_GRAM_MIN_ALPHA_SHARE * alpha_max the whole matrix is formed
+    # up front (most rows would be needed).
+    from sklreg import _solvers
+    from sklreg._base import center_problem
+
+    rng = np.random.RandomState(3)
+    X = rng.randn(300, 40)
+    y = X @ rng.randn(40) + rng.randn(300)
+    for share, lazy in [(0.5, True), (0.01, False)]:
+        problem = center_problem(X, y[:, None], None, True)
+        problem.reuse = True
+        a_max = np.max(np.abs(X.T @ (y - y.mean()))) / 300
+        _solvers.coordinate_descent(problem, np.zeros((1, 40)), share * a_max, 1.0, False,
+                                    1000, 1e-8, gram=True)
+        assert (problem.cache["gram"][3].sum() < 40) == lazy

@@ -18,7 +18,9 @@ The data enter in one of three layouts, chosen by the caller:
 - SPARSE: X in CSC; the residual is kept uncentred up to a scalar offset, so
   a coordinate update touches only the column's non-zeros.
 - GRAM:   the centred weighted Gram matrix Q = Xc^T S Xc and q = Xc^T S yc
-  (covariance updates: each coordinate costs O(p), independent of n).
+  (covariance updates: each coordinate costs O(p), independent of n).  Q
+  may come partly formed: the rows a working set needs are formed on entry
+  to it (_ensure_gram_rows).
 
 The solver is a working-set method.  An outer step computes the duality gap
 over all features that are still in play; it stops when the gap is at most
@@ -84,6 +86,7 @@ from scipy.linalg.cython_lapack cimport dpotrf, dpotrs
 from libc.stdlib cimport malloc, free
 from ._penalty cimport (enet_coordinate_step, enet_value, enet_dual_scale,
                         enet_conjugate_sum)
+from ._gram cimport gram_rows, gram_complete
 
 cdef enum:
     _DENSE = 0
@@ -117,6 +120,9 @@ cdef double INNER_GAP_FRACTION = 0.3
 #: A cold start's first sweep is kept if it moves at most this many features
 #: per sample (see the module docstring).
 cdef double COLD_SWEEP_MAX_SHARE = 0.25
+# GRAM forms the rows of Q that working sets need while they number at most
+# this share of p, then the rest at once (see _ensure_gram_rows).
+cdef double LAZY_GRAM_MAX_SHARE = 0.5
 
 
 cdef struct Data:
@@ -1042,6 +1048,63 @@ cdef int _select(const Data* d, floating* w, const int* kept, int n_kept,
     return m
 
 
+cdef int _ensure_gram_rows(const Data* d, floating* w, const floating[:, :] X,
+                           unsigned char[::1] have, const int* feats,
+                           int n_feats) except -1:
+    """GRAM: form the rows of Q of the features in feats (all features with
+    w_j != 0 when feats is NULL) that ``have`` marks as missing.
+
+    Coordinate descent reads row j of Q only for features it moves, so a fit
+    whose working sets stay small forms a few rows (_gram.gram_rows) instead
+    of all p.  Once more than LAZY_GRAM_MAX_SHARE of the rows would be
+    formed, the rest of Q is completed at once (_gram.gram_complete: a syrk
+    over the missing columns only)."""
+    cdef int jj, j, k, m = 0, n_have = 0, p = d.p
+    cdef bint ok, c_order
+    cdef int* missing
+    if have is None or have.shape[0] != p:
+        return 0
+    missing = <int*> malloc(<size_t> max(p, 1) * sizeof(int))
+    if missing == NULL:
+        raise MemoryError()
+    try:
+        for j in range(p):
+            n_have += have[j]
+        for jj in range(p if feats == NULL else n_feats):
+            j = jj if feats == NULL else feats[jj]
+            if not have[j] and (feats != NULL or w[j] != 0.0):
+                missing[m] = j
+                m += 1
+        if m == 0:
+            return 0
+        if X is None or X.shape[1] != p or not (X.strides[1] == sizeof(floating)
+                                               or X.strides[0] == sizeof(floating)):
+            raise ValueError("X_gram must be the contiguous X of the Gram matrix.")
+        c_order = X.strides[1] == sizeof(floating)
+        with nogil:
+            if n_have + m > LAZY_GRAM_MAX_SHARE * p:
+                ok = gram_complete(&X[0, 0], c_order, X.shape[0], p,
+                                   <const floating*> d.x_mean, d.fit_intercept,
+                                   <const floating*> d.sw, d.weighted, &have[0],
+                                   <floating*> d.Q)
+            else:
+                ok = gram_rows(&X[0, 0], c_order, X.shape[0], p,
+                               <const floating*> d.x_mean, d.fit_intercept,
+                               <const floating*> d.sw, d.weighted, missing, m,
+                               <floating*> d.Q)
+        if not ok:
+            raise MemoryError()
+        if n_have + m > LAZY_GRAM_MAX_SHARE * p:
+            for j in range(p):
+                have[j] = 1
+        else:
+            for k in range(m):
+                have[missing[k]] = 1
+        return 0
+    finally:
+        free(missing)
+
+
 class Workspace:
     """Scratch arrays of enet_coordinate_descent for one layout, shape and
     dtype.  Reused across the calls of a path it saves allocating (and
@@ -1082,13 +1145,14 @@ def enet_coordinate_descent(
     int layout,
     const floating[::1, :] X,
     const floating[::1] X_data, const int[::1] X_indices, const int[::1] X_indptr,
-    const floating[:, ::1] Q, const floating[::1] q,
+    floating[:, ::1] Q, const floating[::1] q,
     const floating[::1] y, const floating[::1] sw, bint weighted,
     const floating[::1] x_mean, double y_mean, double y_norm2,
     bint fit_intercept, const double[::1] hess, floating[::1] w,
     double l1, double l2, bint positive,
     int max_iter, double tol, double tol_gap, workspace=None, reference=None,
-    const floating[::1] start=None,
+    const floating[::1] start=None, const floating[:, :] X_gram=None,
+    unsigned char[::1] have=None,
 ):
     """Run coordinate descent in place on w; return (duality gap, n_iter).
 
@@ -1104,6 +1168,11 @@ def enet_coordinate_descent(
     the lower objective.  ``workspace`` (a Workspace) and ``reference`` (a CorrelationReference,
     DENSE and SPARSE) may be passed to reuse them across calls on the same
     data; fresh ones are made otherwise.
+
+    GRAM may start with Q partly formed: ``have[j]`` tells whether row j is;
+    missing rows are formed from ``X_gram`` (X, C- or Fortran-contiguous)
+    when a working set needs them (see _ensure_gram_rows).  Without
+    ``have``, Q must be complete.
     """
     cdef int n = y.shape[0] if layout != _GRAM else 0
     cdef int p = w.shape[0]
@@ -1209,6 +1278,9 @@ def enet_coordinate_descent(
             for j in range(p):
                 if w[j] != 0.0:
                     _move(&d, &w[0], &st, j, w[j])
+        elif warm:
+            with gil:
+                _ensure_gram_rows(&d, &w[0], X_gram, have, NULL, 0)
 
         while True:
             gap = _gap(&d, &w[0], &st, &kept[0], n_kept, &work_n[0], &work_p[0],
@@ -1263,6 +1335,9 @@ def enet_coordinate_descent(
             else:
                 n_ws = _select(&d, &w[0], &kept[0], n_kept, &grad[0], scale, n_kept,
                                &prio[0], &work[0], &ws[0])
+            if layout == _GRAM:
+                with gil:
+                    _ensure_gram_rows(&d, &w[0], X_gram, have, &ws[0], n_ws)
             if has_start:
                 # The caller's guess of the solution, tried on the first
                 # working set once the gap and screening at w are done (so
