@@ -81,7 +81,7 @@ import numpy as np
 from cython cimport floating
 from libc.math cimport fabs, fmax, fmin, sqrt, isfinite, INFINITY
 
-from ._blas cimport _dot, _axpy, _gemv, _syrk
+from ._blas cimport _dot, _axpy, _gemv_t_one_thread, _syrk
 from scipy.linalg.cython_lapack cimport dpotrf, dpotrs
 from libc.stdlib cimport malloc, free
 from ._penalty cimport (enet_coordinate_step, enet_value, enet_dual_scale,
@@ -366,7 +366,7 @@ cdef void _gradient(const Data* d, State* st, const int* feats, int n_feats,
     elif d.layout == _DENSE:
         if feats == NULL or n_feats == d.p:
             # All features: one BLAS pass over X.
-            _gemv(c'T', n, d.p, 1.0, X, n, work_n, 1, 0.0, work_p, 1)
+            _gemv_t_one_thread(n, d.p, X, n, work_n, work_p)
             for j in range(d.p):
                 grad[j] = work_p[j]
         else:
