@@ -111,10 +111,12 @@ _NO_SPARSE = {dt: (np.empty(0, dtype=dt), np.empty(0, dtype=np.intc), np.empty(0
 def _lazy_gram(problem, l1, rhs):
     """Whether the Gram matrix is formed row by row, as working sets need.
 
-    Pays when the solution is sparse: a 1000 x 100 fit at alpha_max / 10
-    with 8 non-zeros forms about 20 rows (kernel + Gram 0.37 -> 0.12 ms).
-    When most rows end up formed it costs up to 1.3 times the whole matrix
-    (5000 x 100 at alpha_max / 100: 1.7 -> 2.1 ms), so it is used only from
+    Pays when the solution is sparse (measured warm: 1000 x 100 at
+    alpha_max / 10, 8 non-zeros, the fit 0.51 -> 0.37 ms; 5000 x 100 at
+    alpha_max / 10, 19 non-zeros, 2.10 -> 1.72 ms; 50000 x 500 at
+    alpha_max / 10, 217 -> 98 ms).  When most rows end up formed it costs
+    up to about 1.3 times the whole matrix (5000 x 100 at alpha_max / 100,
+    53 non-zeros: Gram and kernel 1.7 -> 2.1 ms), so it is used only from
     alpha >= LAZY_GRAM_MIN_ALPHA_SHARE * alpha_max, and for dense X (float32
     X with an intercept excepted: its rows would be formed against
     uncentred X in single precision).

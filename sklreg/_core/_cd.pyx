@@ -1060,7 +1060,7 @@ cdef int _ensure_gram_rows(const Data* d, floating* w, const floating[:, :] X,
     formed, the rest of Q is completed at once (_gram.gram_complete: a syrk
     over the missing columns only)."""
     cdef int jj, j, k, m = 0, n_have = 0, p = d.p
-    cdef bint ok, c_order
+    cdef bint ok, c_order, complete
     cdef int* missing
     if have is None or have.shape[0] != p:
         return 0
@@ -1081,8 +1081,9 @@ cdef int _ensure_gram_rows(const Data* d, floating* w, const floating[:, :] X,
                                                or X.strides[0] == sizeof(floating)):
             raise ValueError("X_gram must be the contiguous X of the Gram matrix.")
         c_order = X.strides[1] == sizeof(floating)
+        complete = n_have + m > LAZY_GRAM_MAX_SHARE * p
         with nogil:
-            if n_have + m > LAZY_GRAM_MAX_SHARE * p:
+            if complete:
                 ok = gram_complete(&X[0, 0], c_order, X.shape[0], p,
                                    <const floating*> d.x_mean, d.fit_intercept,
                                    <const floating*> d.sw, d.weighted, &have[0],
@@ -1094,7 +1095,7 @@ cdef int _ensure_gram_rows(const Data* d, floating* w, const floating[:, :] X,
                                <floating*> d.Q)
         if not ok:
             raise MemoryError()
-        if n_have + m > LAZY_GRAM_MAX_SHARE * p:
+        if complete:
             for j in range(p):
                 have[j] = 1
         else:
