@@ -65,8 +65,8 @@ class MemoizedParamValidation:
     checked by scikit-learn's own ``validate_parameter_constraints`` the first
     time a class sees a set of values; a later fit with the same scalar values
     (None, bool, int, float, str, numpy scalars, tuples of them) skips the
-    check.  Any other
-    value, and every invalid one, goes through the check each time.
+    check.  Any other value, and every invalid one, goes through the check
+    each time.
     """
 
     def _validate_params(self):

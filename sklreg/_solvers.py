@@ -87,9 +87,10 @@ def _gram_and_rhs(problem, l1):
     n, p = problem.n_samples, problem.n_features
     rhs = xt_dot(X, problem.weighted(problem.centered_targets()))
     if _lazy_gram(problem, l1, rhs):
-        hess = _gram.column_variances(n, X, *_NO_SPARSE[dtype], _sw_or_empty(problem),
-                                      problem.sw is not None, problem.x_mean,
-                                      problem.fit_intercept, 0)
+        no_index = np.empty(0, dtype=np.intc)
+        hess = _gram.column_variances(n, X, empty_like_dtype(dtype), no_index, no_index,
+                                      _sw_or_empty(problem), problem.sw is not None,
+                                      problem.x_mean, problem.fit_intercept, 0)
         return np.empty((p, p), dtype=dtype), rhs, hess, np.zeros(p, dtype=np.uint8)
     if is_sparse(X):
         XS = X if problem.sw is None else X.multiply(problem.sw[:, None]).tocsc()
@@ -102,10 +103,6 @@ def _gram_and_rhs(problem, l1):
         _gram.centered_gram(X, problem.x_mean, _sw_or_empty(problem), problem.sw is not None,
                             problem.fit_intercept, Q)
     return Q, rhs, np.ascontiguousarray(np.diag(Q), dtype=np.float64), np.ones(p, np.uint8)
-
-
-_NO_SPARSE = {dt: (np.empty(0, dtype=dt), np.empty(0, dtype=np.intc), np.empty(0, dtype=np.intc))
-              for dt in (np.dtype(np.float32), np.dtype(np.float64))}
 
 
 def _lazy_gram(problem, l1, rhs):

@@ -1077,10 +1077,15 @@ cdef int _ensure_gram_rows(const Data* d, floating* w, const floating[:, :] X,
                 m += 1
         if m == 0:
             return 0
-        if X is None or X.shape[1] != p or not (X.strides[1] == sizeof(floating)
-                                               or X.strides[0] == sizeof(floating)):
-            raise ValueError("X_gram must be the contiguous X of the Gram matrix.")
-        c_order = X.strides[1] == sizeof(floating)
+        if X is None or X.shape[1] != p:
+            raise ValueError("X_gram must be the X of the Gram matrix.")
+        # gram_rows / gram_complete read X with leading dimension p (C order)
+        # or n (Fortran order): nothing else will do.
+        c_order = (X.strides[1] == sizeof(floating)
+                   and X.strides[0] == <Py_ssize_t> (p * sizeof(floating)))
+        if not c_order and not (X.strides[0] == sizeof(floating) and X.strides[1]
+                                == <Py_ssize_t> (X.shape[0] * sizeof(floating))):
+            raise ValueError("X_gram must be C- or Fortran-contiguous.")
         complete = n_have + m > LAZY_GRAM_MAX_SHARE * p
         with nogil:
             if complete:

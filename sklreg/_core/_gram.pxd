@@ -2,15 +2,12 @@
 # GRAM layout (see _cd.pyx): a fit whose working sets stay small reads only
 # the rows of the features it moves, so it forms those instead of all p.
 from cython cimport floating
-from libc.stdlib cimport malloc, free
-
 from libc.math cimport sqrt
+from libc.stdlib cimport malloc, free
 
 from ._blas cimport _gemm, _syrk, _SYRK_TILE, _SMALL_SYRK_WORK
 
 cdef enum:
-    # OpenBLAS runs a gemm of at most this many multiply-adds on one thread.
-    _GEMM_ONE_THREAD = 262144
     # Rows of X gathered per block for the large (threaded) products.
     _ROWS_LARGE = 4096
     # Bytes of gathered columns per block in gram_complete.
@@ -58,12 +55,13 @@ cdef inline bint gram_rows(const floating* X, bint c_order, int n, int p,
     cdef bint tiled = <double> n * p * m <= _SMALL_SYRK_WORK
     # Tiles: all of p (or 64 rows) by up to 64 features by as many rows of X
     # as keep each gemm single-threaded.
-    cdef int tile_k = min(m, <int> _SYRK_TILE) if tiled else m
-    cdef int tile_i = (p if p * tile_k <= 4096 else <int> _SYRK_TILE) if tiled else p
-    cdef int block = (max(<int> _SYRK_TILE, <int> _GEMM_ONE_THREAD // (tile_i * tile_k))
+    cdef int tile = _SYRK_TILE
+    cdef int tile_k = min(m, tile) if tiled else m
+    cdef int tile_i = (p if p * tile_k <= tile * tile else tile) if tiled else p
+    # (OpenBLAS runs a gemm of at most 64^3 multiply-adds on one thread.)
+    cdef int block = (max(tile, tile * tile * tile // (tile_i * tile_k))
                       if tiled else <int> _ROWS_LARGE)
     cdef int i, k, j, l0, ml, i0, mi, k0, mk
-    cdef double mu, s
     cdef floating one = 1.0
     cdef floating* B
     cdef floating* T
@@ -129,8 +127,7 @@ cdef inline bint gram_complete(const floating* X, bint c_order, int n, int p,
     are not formed again: forming r p rows, then the rest, costs about
     2 r + (1 - r)^2 times one syrk over all of X.  Returns False if out of
     memory."""
-    cdef int mm = 0, i, j, a, b, k, l0, ml, block
-    cdef double mu, s
+    cdef int mm = 0, i, j, a, b, l0, ml, block
     cdef floating beta = 0.0
     cdef floating v
     cdef int* M = <int*> malloc(<size_t> max(p, 1) * sizeof(int))
