@@ -998,3 +998,65 @@ def test_working_set_keeps_support_and_worst_violators():
     assert_array_equal(working_set(W[:, :size + 2], grad[:, :size + 2], 1.0), [3, 7, 11])
     # no violator and an empty support: only the intercept can move
     assert working_set(np.zeros((1, p)), np.zeros((1, p)), 1.0) is None
+
+
+def test_inner_tolerance_is_coarse_only_for_one_last_step():
+    from sklreg._logistic_solvers import INNER_TOL_MIN, inner_tolerance
+
+    # far from tol: 1e-2 violation^2 (capped at 1e-2), never coarse
+    assert inner_tolerance(0.5, 1e-4, True) == (pytest.approx(2.5e-3), False)
+    assert inner_tolerance(3.0, 1e-4, True) == (1e-2, False)
+    # close to tol: the accuracy that reaching tol needs, (0.1 tol / v)^2
+    tol_, coarse = inner_tolerance(3e-3, 1e-4, True)
+    assert coarse and tol_ == pytest.approx((0.1 * 1e-4 / 3e-3) ** 2)
+    assert tol_ > 1e-2 * 3e-3 ** 2
+    # once spent, or when tol is too fine for the accurate rule to recover
+    assert inner_tolerance(3e-3, 1e-4, False) == (pytest.approx(9e-8), False)
+    assert inner_tolerance(3e-9, 1e-10, True) == (INNER_TOL_MIN, False)
+
+
+@pytest.mark.parametrize("tol", [1e-4, 1e-6])
+def test_newton_takes_at_most_one_coarse_step_and_meets_tol(monkeypatch, tol):
+    """The coarse last step is tried once per fit (wide sparse L1 data, where
+    it is taken); the solution still meets tol, judged independently."""
+    import sklreg._logistic_solvers as solvers
+
+    calls = []
+    rule = solvers.inner_tolerance
+
+    def recorded(violation, tol_, allowed):
+        out = rule(violation, tol_, allowed)
+        calls.append(out[1])
+        return out
+
+    monkeypatch.setattr(solvers, "inner_tolerance", recorded)
+    X, y, sw, cw, alpha, _, _, _ = reference_case("l1", "binary", "float64", "none",
+                                                  shape="wide")
+    est = make_est("l1", alpha, tol=tol)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.fit(sp.csr_matrix(X), y)
+    assert calls.count(True) == 1
+    viol, icpt = kkt_violations(X, y, est.coef_, est.intercept_, est.classes_, alpha, 1.0,
+                                sw, cw)
+    scale = alpha_max(X, y, 1.0, None, sw, cw)
+    assert max(viol.max(), icpt) <= 1.5 * tol * scale
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+def test_violation_scale_from_the_first_newton_gradient(task):
+    """A fit from the null model takes tol's scale from its first gradient;
+    it equals the scale computed on its own."""
+    from sklreg._logistic_solvers import (LogisticProblem, newton_cd, null_model,
+                                          violation_scale)
+
+    X, y, sw, cw, alpha, _, _, _ = reference_case("l1", task, "float64", "sample_weight")
+    K = TASKS[task]
+    weights = (sw * X.shape[0] / sw.sum()).astype(np.float64)
+
+    def problem():
+        return LogisticProblem(sp.csr_matrix(X), y, K, weights, True)
+
+    seeded = problem()
+    newton_cd(seeded, *null_model(seeded), alpha, 1.0, 100, 1e-6)
+    assert seeded.null_violation == pytest.approx(violation_scale(problem()), rel=1e-12)
