@@ -998,6 +998,11 @@ def test_working_set_keeps_support_and_worst_violators():
     assert_array_equal(working_set(W[:, :size + 2], grad[:, :size + 2], 1.0), [3, 7, 11])
     # no violator and an empty support: only the intercept can move
     assert working_set(np.zeros((1, p)), np.zeros((1, p)), 1.0) is None
+    # from W = 0, a share of the violators: 320 of them, the 20 worst
+    wide = np.zeros((1, 400))
+    wide[0, 50:370] = np.linspace(1.1, 3.0, 320)
+    ws = working_set(np.zeros((1, 400)), wide, 1.0)
+    assert_array_equal(ws, np.arange(370 - 20, 370))
 
 
 def test_inner_tolerance_is_coarse_only_for_one_last_step():
