@@ -307,11 +307,16 @@ def _quadratic_step(X, fit_intercept, w, eta_k, grad_eta, hess_eta, l1, l2, inne
                 fit_intercept, cg_preconditioner(hess, l2), w_new, l2, 1000,
                 cg_rtol, True)
         else:  # X is by columns here (Fortran-ordered or CSC)
+            # X holds only the step's working set (the support and the worst
+            # violators), so the kernel sweeps all of it from the first
+            # round rather than growing its own set from twice the support
+            # (sparse 20000 x 50000 benchmark, a step from 1452 to 8059
+            # non-zeros: 18-20 -> 13-15 ms).
             _cd.enet_coordinate_descent(
                 _cd.SPARSE if sparse else _cd.DENSE, X_dense, data, indices, indptr,
                 empty2, empty1, z, v, True, x_mean, z_mean, z_norm2,
                 fit_intercept, hess, w_new, l1, l2, False, 1000, inner_tol,
-                inner_tol * z_norm2)
+                inner_tol * z_norm2, first_ws=p)
     b_new = z_mean - float(np.dot(x_mean.astype(np.float64), w_new)) \
         if fit_intercept else 0.0
     return w_new, b_new

@@ -1158,7 +1158,7 @@ def enet_coordinate_descent(
     double l1, double l2, bint positive,
     int max_iter, double tol, double tol_gap, workspace=None, reference=None,
     const floating[::1] start=None, const floating[:, :] X_gram=None,
-    unsigned char[::1] have=None,
+    unsigned char[::1] have=None, int first_ws=0,
 ):
     """Run coordinate descent in place on w; return (duality gap, n_iter).
 
@@ -1169,6 +1169,9 @@ def enet_coordinate_descent(
     curvature of each coordinate (``_gram.column_variances``, or the Gram
     diagonal).  ``tol`` (relative) sets how finely sweeps are judged settled
     before an inner gap is computed; ``tol_gap`` is the stopping gap.
+    ``first_ws`` is the least size of the first working set (callers that
+    pass only a pre-selected set of features, as proximal Newton's steps
+    do, pass their number: every feature is swept from the first round).
     ``start``, if given, is a guess of the solution (a path's extrapolation
     from its last two alphas), taken over w after the first gap if it has
     the lower objective.  ``workspace`` (a Workspace) and ``reference`` (a CorrelationReference,
@@ -1333,7 +1336,7 @@ def enet_coordinate_descent(
                 size = 2 * n_support
                 if warm:
                     size = min(size, n_support + 2 * n_violators)
-                size = max(WS_MIN, size)
+                size = max(WS_MIN, size, first_ws if n_ws == 0 else 0)
                 if (size <= n_ws and gap > 0.5 * prev_gap) or stalled:
                     size = 2 * n_ws
                 n_ws = _select(&d, &w[0], &kept[0], n_kept, &grad[0], scale, size,
