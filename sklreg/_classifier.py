@@ -5,7 +5,7 @@ import numpy as np
 from scipy.special import expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin
-from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._encode import _unique
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
@@ -113,13 +113,13 @@ class RegularizedClassifier(MemoizedParamValidation, LinearClassifierMixin, Clas
                              dtype=[np.float64, np.float32])
         check_classification_targets(y)
         X = canonical_sparse(X)
-        encoder = LabelEncoder().fit(y)
-        classes = encoder.classes_
+        # Sorted classes and each label's index, in one pass (LabelEncoder's
+        # fit then transform sort y twice).
+        classes, y_index = _unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(
                 f"This solver needs samples of at least 2 classes in the data, but the "
                 f"data contain only one class: {classes[0]!r}.")
-        y_index = encoder.transform(y)
         r = effective_l1_ratio(self.penalty, self.l1_ratio)
         solver = self._resolve_solver(r, len(classes))
         sw = normalized_sample_weight(class_sample_weight(
