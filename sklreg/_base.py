@@ -135,6 +135,12 @@ class CenteredProblem:
     y_mean: np.ndarray
     y_norm2: np.ndarray  # sum_i s_i (y_i - ybar)^2 per target, float64
     fit_intercept: bool
+    #: Dense X only (None for sparse X), from the one pass of
+    #: _gram.column_moments: sum_i s_i x_ij and sum_i s_i x_ij^2 per column,
+    #: and Xc^T S Yc (n_targets, p), all float64.
+    x_sums: np.ndarray | None = None
+    x_sumsq: np.ndarray | None = None
+    xty: np.ndarray | None = None
     #: Set by callers that solve the problem at several alphas (paths, CV):
     #: what solvers derive from X alone (Gram matrix, column layout, column
     #: variances) is then kept in ``cache`` and computed once.
@@ -173,8 +179,33 @@ class CenteredProblem:
     def centered_targets(self):
         return self.Y - self.y_mean.astype(self.dtype)
 
+    def xt_centered_targets(self):
+        """Xc^T S Yc, shape (p, n_targets), in X's dtype: kept from the column
+        moments for dense X, one product for sparse X.  (Xc^T S yc = X^T S yc,
+        since sum_i s_i yc_i = 0.)"""
+        if self.xty is not None:
+            return self.xty.T.astype(self.dtype)
+        return xt_dot(self.X, self.weighted(self.centered_targets()))
 
-def validate_regression_data(estimator, X, y):
+    def moment_variances(self):
+        """sum_i s_i (x_ij - xbar_j)^2 per column from the column moments, or
+        None when they are unknown (sparse X) or the subtraction would lose
+        accuracy: sumsq - sums^2 / sum(s) keeps about 16 - log10(sumsq / var)
+        digits, so a column whose variance is under VARIANCE_MIN_SHARE of its
+        second moment (a large mean, or a constant column) needs the
+        two-pass kernel."""
+        if self.x_sumsq is None:
+            return None
+        if not self.fit_intercept:
+            return self.x_sumsq.copy()
+        total = float(self.n_samples if self.sw is None else self.sw.sum(dtype=np.float64))
+        var = self.x_sumsq - self.x_sums ** 2 / total
+        if not np.all(var >= VARIANCE_MIN_SHARE * self.x_sumsq):
+            return None
+        return var
+
+
+def validate_regression_data(estimator, X, y, check_finite_X=True):
     """``validate_data(estimator, X, y)`` for a regressor's fit: X float64 /
     float32, dense or CSR / CSC, y numeric with one or more targets.
 
@@ -186,6 +217,9 @@ def validate_regression_data(estimator, X, y):
     (mostly looking for dataframe types), a tenth of a small fit.  Anything
     else, including every invalid input, goes through ``validate_data`` and
     gets its errors.
+
+    ``check_finite_X=False`` leaves the finiteness of such a plain X to the
+    caller, who reads X anyway (see check_finite_moments).
     """
     if (type(X) is np.ndarray and type(y) is np.ndarray and X.ndim == 2
             and X.dtype in (np.float64, np.float32) and X.dtype.isnative and X.size > 0
@@ -193,7 +227,7 @@ def validate_regression_data(estimator, X, y):
             and y.shape[0] == X.shape[0] and y.size > 0
             # (As scikit-learn's own first test: a sum is finite only if
             # every term is, barring overflow, which validate_data handles.)
-            and np.isfinite(X.sum()) and np.isfinite(y.sum())):
+            and (not check_finite_X or np.isfinite(X.sum())) and np.isfinite(y.sum())):
         estimator.n_features_in_ = X.shape[1]
         if hasattr(estimator, "feature_names_in_"):
             del estimator.feature_names_in_
@@ -227,23 +261,61 @@ def weighted_column_means(X, weights):
     return np.asarray(xt_dot(X, weights), dtype=np.float64) / float(weights.sum(dtype=np.float64))
 
 
+#: sumsq - sums^2 / sum(s) gives a column's variance to about 1e-10 relative
+#: when the variance is at least this share of the second moment.
+VARIANCE_MIN_SHARE = 1e-6
+#: A pass over at least this many elements of X (stored entries for sparse
+#: X) is shared between OpenMP threads: below it, waking a second thread
+#: costs more than it saves.
+PARALLEL_MIN_ELEMENTS = 1 << 22
+
+
+def pass_threads(n_elements):
+    """OpenMP threads for one pass over n_elements entries of X."""
+    return _gram.openmp_threads() if n_elements >= PARALLEL_MIN_ELEMENTS else 1
+
+
 def center_problem(X, Y, sw, fit_intercept):
+    """The CenteredProblem of X, Y (n, k) and normalised weights sw.
+
+    Dense X is read once, by _gram.column_moments, for its weighted means,
+    second moments and Xc^T S Yc (a strided X is first made contiguous, as
+    every solver would).  Sparse X: one sparse product for the means.
+    """
     n, p = X.shape
     dtype = X.dtype
+    weights = np.ones(n) if sw is None else sw.astype(np.float64)
     if fit_intercept:
-        weights = np.ones(n, dtype=dtype) if sw is None else sw
-        x_mean = weighted_column_means(X, weights)
         # einsum, not numpy's BLAS: see xt_dot.
-        y_mean = np.einsum("i,ij->j", weights.astype(np.float64), Y.astype(np.float64)) / n
+        y_mean = np.einsum("i,ij->j", weights, Y.astype(np.float64)) / n
     else:
-        x_mean = np.zeros(p, dtype=np.float64)
         y_mean = np.zeros(Y.shape[1], dtype=np.float64)
     Yc = Y.astype(np.float64) - y_mean
     y_norm2 = np.einsum("ij,ij->j", Yc if sw is None else Yc * sw[:, None], Yc)
+    x_sums = x_sumsq = xty = None
+    if sp.issparse(X):
+        x_mean = weighted_column_means(X, weights) if fit_intercept else np.zeros(p)
+    else:
+        if not (X.flags.c_contiguous or X.flags.f_contiguous):
+            X = np.ascontiguousarray(X)
+        weighted_targets = np.ascontiguousarray((Yc * weights[:, None]).T)
+        x_sums, x_sumsq, xty = _gram.column_moments(X, weights, weighted_targets,
+                                                    pass_threads(X.size))
+        x_mean = x_sums / float(weights.sum()) if fit_intercept else np.zeros(p)
     return CenteredProblem(
         X=X, Y=Y, sw=sw, x_mean=x_mean.astype(dtype), y_mean=y_mean,
-        y_norm2=y_norm2, fit_intercept=fit_intercept,
+        y_norm2=y_norm2, fit_intercept=fit_intercept, x_sums=x_sums, x_sumsq=x_sumsq,
+        xty=xty,
     )
+
+
+def check_finite_moments(estimator, problem, X, y):
+    """Raise scikit-learn's error for NaN or infinite X when the column sums of
+    a problem whose X skipped the check (validate_regression_data with
+    check_finite_X=False) are not finite: a sum is finite only if its terms
+    are.  (Sums that overflowed from finite X pass the full check.)"""
+    if problem.x_sums is not None and not np.all(np.isfinite(problem.x_sums)):
+        validate_regression_data(estimator, X, y)
 
 
 def csc_arrays(X):

@@ -8,9 +8,9 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _solvers
-from ._base import (MemoizedParamValidation, canonical_sparse, center_problem, check_finite_solution,
-                    effective_l1_ratio, normalized_sample_weight, validate_regression_data,
-                    xt_dot)
+from ._base import (MemoizedParamValidation, canonical_sparse, center_problem,
+                    check_finite_moments, check_finite_solution, effective_l1_ratio,
+                    normalized_sample_weight, validate_regression_data)
 
 
 class RegularizedRegressor(MemoizedParamValidation, RegressorMixin, BaseEstimator):
@@ -126,11 +126,14 @@ class RegularizedRegressor(MemoizedParamValidation, RegressorMixin, BaseEstimato
 
     def _prepare(self, X, y, sample_weight):
         """Validate and centre the data once: a problem solvable at any alpha."""
-        X, y = validate_regression_data(self, X, y)
+        X_in, y_in = X, y
+        # The column moments read X once for its means and its finiteness.
+        X, y = validate_regression_data(self, X, y, check_finite_X=False)
         X = canonical_sparse(X)
         sw = normalized_sample_weight(sample_weight, X)
         Y = np.asarray(y, dtype=X.dtype).reshape(X.shape[0], -1)
         problem = center_problem(X, Y, sw, self.fit_intercept)
+        check_finite_moments(self, problem, X_in, y_in)
         return _PreparedRegression(self, problem, single_target=y.ndim == 1)
 
     def _initial_coef(self, problem):
@@ -182,11 +185,9 @@ class _PreparedRegression:
         |xc_j . S yc| <= n alpha r for all j (only positive correlations
         count under positive=True).
         """
-        problem = self.problem
-        corr = xt_dot(problem.X, problem.weighted(problem.centered_targets()))
-        corr = np.asarray(corr, dtype=np.float64)
+        corr = np.asarray(self.problem.xt_centered_targets(), dtype=np.float64)
         top = corr.max(initial=0.0) if self.positive else np.abs(corr).max(initial=0.0)
-        return top / (problem.n_samples * max(self.l1_ratio, l1_ratio_floor))
+        return top / (self.problem.n_samples * max(self.l1_ratio, l1_ratio_floor))
 
     def path(self, alphas):
         """Solve at each alpha in turn, each from the previous solution.

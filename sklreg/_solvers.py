@@ -12,7 +12,7 @@ import scipy.linalg as la
 from sklearn.exceptions import ConvergenceWarning
 
 from ._base import (CSC, CSR, DENSE_C, DENSE_F, csc_arrays, empty_like_dtype, is_sparse,
-                    kernel_layout, xt_dot)
+                    kernel_layout, pass_threads, xt_dot)
 from ._core import _cd, _fused, _gram
 
 #: Gram-matrix ("covariance") coordinate descent pays off once X has several
@@ -84,13 +84,11 @@ def _gram_and_rhs(problem, l1):
     (_cd._ensure_gram_rows); otherwise Q is formed whole (``have`` all 1).
     """
     X, dtype = problem.X, problem.dtype
-    n, p = problem.n_samples, problem.n_features
-    rhs = xt_dot(X, problem.weighted(problem.centered_targets()))
+    p = problem.n_features
+    rhs = problem.xt_centered_targets()
     if _lazy_gram(problem, l1, rhs):
         no_index = np.empty(0, dtype=np.intc)
-        hess = _gram.column_variances(n, X, empty_like_dtype(dtype), no_index, no_index,
-                                      _sw_or_empty(problem), problem.sw is not None,
-                                      problem.x_mean, problem.fit_intercept, 0)
+        hess = column_variances(problem, X, empty_like_dtype(dtype), no_index, no_index, 0)
         return np.empty((p, p), dtype=dtype), rhs, hess, np.zeros(p, dtype=np.uint8)
     if is_sparse(X):
         XS = X if problem.sw is None else X.multiply(problem.sw[:, None]).tocsc()
@@ -128,6 +126,19 @@ def _sw_or_empty(problem):
     return problem.sw if problem.sw is not None else empty_like_dtype(problem.dtype)
 
 
+def column_variances(problem, X_dense, data, indices, indptr, layout):
+    """sum_i s_i (x_ij - xbar_j)^2 per column, float64: from the problem's
+    column moments when they give it accurately (no pass over X), else one
+    pass of _gram.column_variances over X as the solver holds it (layout: 0
+    dense, 1 CSC, 2 CSR)."""
+    var = problem.moment_variances()
+    if var is not None:
+        return var
+    return _gram.column_variances(problem.n_samples, X_dense, data, indices, indptr,
+                                  _sw_or_empty(problem), problem.sw is not None,
+                                  problem.x_mean, problem.fit_intercept, layout)
+
+
 def coordinate_descent(problem, coef, alpha, l1_ratio, positive, max_iter, tol, gram,
                        start=None):
     """Fit every target in place on coef (n_targets, p); return n_iter, gaps.
@@ -156,10 +167,9 @@ def coordinate_descent(problem, coef, alpha, l1_ratio, positive, max_iter, tol, 
             layout = _cd.DENSE
             # Columns must be contiguous for the per-coordinate passes.
             X_dense = dense_view = problem.cached("fortran", lambda: np.asfortranarray(problem.X))
-        hess = problem.cached("cd_hess", lambda: _gram.column_variances(
-            problem.n_samples, dense_view if layout == _cd.DENSE else empty2, data,
-            indices, indptr, sw, problem.sw is not None, problem.x_mean,
-            problem.fit_intercept, 1 if layout == _cd.SPARSE else 0))
+        hess = problem.cached("cd_hess", lambda: column_variances(
+            problem, dense_view if layout == _cd.DENSE else empty2, data, indices, indptr,
+            1 if layout == _cd.SPARSE else 0))
 
     n_targets = problem.Y.shape[1]
     n_iter = np.zeros(n_targets, dtype=int)
@@ -203,10 +213,10 @@ def conjugate_gradient(problem, coef, alpha, max_iter, tol, warn=True):
     layout, X_dense, data, indices, indptr = kernel_layout(problem.X)
     # column_variances' own codes: 0 dense, 1 CSC, 2 CSR.
     var_layout = {DENSE_C: 0, DENSE_F: 0, CSC: 1, CSR: 2}[layout]
-    diag = problem.cached("cg_hess", lambda: _gram.column_variances(
-        problem.n_samples, X_dense, data, indices, indptr, sw, problem.sw is not None,
-        problem.x_mean, problem.fit_intercept, var_layout))
+    diag = problem.cached("cg_hess", lambda: column_variances(
+        problem, X_dense, data, indices, indptr, var_layout))
     diag = cg_preconditioner(diag, l2)
+    n_threads = pass_threads(X_dense.size if layout in (DENSE_C, DENSE_F) else data.size)
     n_targets = problem.Y.shape[1]
     n_iter = np.zeros(n_targets, dtype=int)
     converged = True
@@ -216,7 +226,7 @@ def conjugate_gradient(problem, coef, alpha, max_iter, tol, warn=True):
         it, rel = _fused.conjugate_gradient(
             layout, X_dense, data, indices, indptr, y, float(problem.y_mean[k]), sw,
             problem.sw is not None, problem.x_mean, problem.fit_intercept, diag, w, l2,
-            max_iter, tol)
+            max_iter, tol, False, n_threads, None if problem.xty is None else problem.xty[k])
         coef[k] = w
         n_iter[k] = it
         if rel > tol:
@@ -316,7 +326,7 @@ def cholesky(problem, alpha):
         G = problem.cached("primal_gram", lambda: _gram_matrix(
             _gram.centered_gram, X, p, problem, sw), private=True)
         G.flat[:: p + 1] += l2
-        rhs = problem.cached("primal_rhs", lambda: xt_dot(X, problem.weighted(Yc)))
+        rhs = problem.cached("primal_rhs", problem.xt_centered_targets)
         return _spd_solve(G, rhs).T
     # Dual: w = Z^T (Z Z^T + l2 I)^-1 sqrt(s) yc with Z = sqrt(S) Xc.
     K = problem.cached("dual_gram", lambda: _gram_matrix(

@@ -41,15 +41,25 @@ def _fmt(X, fmt):
 # --------------------------------------------------------------------------
 # invalid data -> ValueError
 # --------------------------------------------------------------------------
-@pytest.mark.parametrize("fmt", ["dense", "csr", "csc"])
+@pytest.mark.parametrize("fmt", ["dense", "fortran", "float32", "csr", "csc"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])
 @pytest.mark.parametrize("penalty", PENALTIES)
-def test_non_finite_X_raises(penalty, bad, fmt):
+@pytest.mark.parametrize("weight_of_bad_row", [None, 0.0])
+def test_non_finite_X_raises(penalty, bad, fmt, weight_of_bad_row):
+    # Plain arrays are checked through their column sums (one read of X for
+    # the means and the check); a zero sample weight must not hide the value.
     X, y, _ = _data()
     X = X.copy()
     X[3, 2] = bad
-    with pytest.raises(ValueError):
-        RegularizedRegressor(penalty=penalty).fit(_fmt(X, fmt), y)
+    X = {"fortran": np.asfortranarray, "float32": lambda a: a.astype(np.float32)}.get(
+        fmt, lambda a: _fmt(a, fmt))(X)
+    sw = None
+    if weight_of_bad_row is not None:
+        sw = np.ones(X.shape[0])
+        sw[3] = weight_of_bad_row
+    message = "NaN" if np.isnan(bad) else "infinity"
+    with pytest.raises(ValueError, match=message):
+        RegularizedRegressor(penalty=penalty).fit(X, y, sample_weight=sw)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])

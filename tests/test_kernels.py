@@ -39,7 +39,8 @@ def _kernel_args(X, layout, dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("center", [False, True])
-def test_fused_l2_gradient_matches_closed_form(layout, dtype, weighted, center):
+@pytest.mark.parametrize("n_threads", [1, 3])
+def test_fused_l2_gradient_matches_closed_form(layout, dtype, weighted, center, n_threads):
     X, y, s, x_mean, y_mean, has_w = _problem(dtype, weighted, center)
     w = np.random.RandomState(1).randn(X.shape[1]).astype(dtype)
     l2 = 0.7
@@ -47,11 +48,77 @@ def test_fused_l2_gradient_matches_closed_form(layout, dtype, weighted, center):
     expected = Xc.T @ (s * (Xc @ w - (y - y_mean))) + l2 * w
     code, Xd, data, indices, indptr = _kernel_args(X, layout, dtype)
     sw = s.astype(dtype) if has_w else np.empty(0, dtype=dtype)
+    # Three threads split the 37 rows 13 / 13 / 11 (CSC runs on one).
     got = _fused.l2_gradient(code, Xd, data, indices, indptr, y, y_mean, sw, has_w,
-                             x_mean.astype(dtype), center, w, l2)
+                             x_mean.astype(dtype), center, w, l2, n_threads)
     assert got.dtype == dtype
     rtol = 1e-10 if dtype == np.float64 else 1e-4
     assert_allclose(got, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("layout", ["dense_c", "dense_f", "csr"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("given_xty", [False, True])
+@pytest.mark.parametrize("warm", [False, True])
+def test_conjugate_gradient_solves_the_normal_equations(layout, dtype, weighted, given_xty,
+                                                        warm):
+    # (Xc^T S Xc + l2 I) w = Xc^T S yc, with the right-hand side passed in (a
+    # cold start then skips its first pass) or formed by the kernel.
+    X, y, s, x_mean, y_mean, has_w = _problem(dtype, weighted, True)
+    Xc = X.astype(np.float64) - x_mean
+    l2 = 0.7
+    rhs = Xc.T @ (s * (y - y_mean))
+    expected = np.linalg.solve(Xc.T @ (s[:, None] * Xc) + l2 * np.eye(X.shape[1]), rhs)
+    code, Xd, data, indices, indptr = _kernel_args(X, layout, dtype)
+    sw = s.astype(dtype) if has_w else np.empty(0, dtype=dtype)
+    w = (0.5 * expected if warm else np.zeros_like(expected)).astype(dtype)
+    diag = np.einsum("ij,ij,i->j", Xc, Xc, s)
+    it, rel = _fused.conjugate_gradient(
+        code, Xd, data, indices, indptr, y, y_mean, sw, has_w, x_mean.astype(dtype), True,
+        diag, w, l2, 100, 1e-10 if dtype == np.float64 else 1e-5, False, 2,
+        rhs if given_xty else None)
+    rtol = 1e-8 if dtype == np.float64 else 1e-3
+    assert 0 < it <= X.shape[1] + 5
+    assert_allclose(w, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("n_targets", [0, 1, 3])
+@pytest.mark.parametrize("n_threads", [1, 2, 5])
+@pytest.mark.parametrize("shape", [(37, 11), (1, 4), (5, 1), (0, 3), (4, 0)])
+def test_column_moments_match_numpy(order, dtype, weighted, n_targets, n_threads, shape):
+    rng = np.random.RandomState(0)
+    n, p = shape
+    X = np.asarray(rng.randn(n, p) * 3 + 5, dtype=dtype, order=order)
+    w = rng.uniform(0.1, 3, n) if weighted else np.ones(n)
+    WY = np.ascontiguousarray(rng.randn(n_targets, n))
+    sums, sumsq, xty = _gram.column_moments(X, w, WY, n_threads)
+    Xd = X.astype(np.float64)
+    assert sums.dtype == sumsq.dtype == xty.dtype == np.float64
+    assert xty.shape == (n_targets, p)
+    assert_allclose(sums, w @ Xd, rtol=1e-12, atol=1e-12)
+    assert_allclose(sumsq, w @ Xd ** 2, rtol=1e-12, atol=1e-12)
+    assert_allclose(xty, WY @ Xd, rtol=1e-12, atol=1e-12)
+
+
+def test_column_moments_propagate_nan_and_inf():
+    # The regressor's finiteness check of plain arrays reads the sums.
+    X = np.ones((9, 4))
+    X[3, 1], X[5, 2] = np.nan, np.inf
+    for order in "CF":
+        sums, _, _ = _gram.column_moments(np.asarray(X, order=order), np.ones(9),
+                                          np.zeros((0, 9)), 2)
+        assert list(np.isfinite(sums)) == [True, False, False, True]
+
+
+def test_openmp_threads_follow_threadpoolctl():
+    from threadpoolctl import threadpool_limits
+    assert _gram.openmp_threads() >= 1
+    with threadpool_limits(limits=1, user_api="openmp"):
+        assert _gram.openmp_threads() == 1
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
@@ -291,3 +358,41 @@ def test_first_working_set_covers_the_features_asked_for(layout):
         gaps[first_ws] = gap
     assert gaps[p] <= 1e-10 * y @ y
     assert gaps[0] > 1e-3 * y @ y
+
+
+@pytest.mark.parametrize("case", ["mean0", "mean100sd", "mean1e4sd", "constant-column"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_problem_moments_match_two_pass_numpy(case, weighted, fit_intercept, order):
+    # Means, Xc^T S Yc and the column variances that solvers take from the
+    # one-pass moments, against two-pass numpy; where the one-pass variance
+    # would lose digits (large means, constant columns) the two-pass kernel
+    # must be used instead.
+    from sklreg import _solvers
+    from sklreg._base import center_problem
+    rng = np.random.RandomState(0)
+    n, p = 200, 6
+    X = rng.randn(n, p) + {"mean0": 0.0, "mean100sd": 100.0, "mean1e4sd": 1e4,
+                           "constant-column": 1.0}[case]
+    if case == "constant-column":
+        X[:, 2] = 7.0
+    X = np.asarray(X, order=order)
+    Y = rng.randn(n, 2) + 5.0
+    s = rng.uniform(0.1, 3, n) if weighted else np.ones(n)
+    s *= n / s.sum()
+    problem = center_problem(X, Y, s if weighted else None, fit_intercept)
+    x_mean = s @ X / n if fit_intercept else np.zeros(p)
+    y_mean = s @ Y / n if fit_intercept else np.zeros(2)
+    Xc, Yc = X - x_mean, Y - y_mean
+    assert_allclose(problem.x_mean, x_mean, rtol=1e-13)
+    assert_allclose(problem.xt_centered_targets(), Xc.T @ (s[:, None] * Yc),
+                    rtol=1e-10, atol=1e-9 * np.abs(Xc).max() * n)
+    expected = s @ Xc ** 2
+    if fit_intercept and case in ("mean1e4sd", "constant-column"):
+        assert problem.moment_variances() is None
+    else:
+        assert_allclose(problem.moment_variances(), expected, rtol=1e-9)
+    empty, no_index = np.empty(0), np.empty(0, dtype=np.intc)
+    got = _solvers.column_variances(problem, X, empty, no_index, no_index, 0)
+    assert_allclose(got, expected, rtol=1e-9, atol=1e-12)

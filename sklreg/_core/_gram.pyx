@@ -8,9 +8,35 @@ over X plus the syrk flops, and memory is the output plus one block.
 """
 import numpy as np
 from cython cimport floating
+from cython.parallel cimport prange
 from libc.math cimport fmax, sqrt
 
 from ._blas cimport _dot, _syrk
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    static int sklreg_max_threads(void) { return omp_get_max_threads(); }
+    #else
+    static int sklreg_max_threads(void) { return 1; }
+    #endif
+    """
+    int sklreg_max_threads() noexcept nogil
+
+cdef extern from "_moments.h" nogil:
+    void sklreg_row_moments_f32(const float* X, Py_ssize_t i_begin, Py_ssize_t i_end,
+                                Py_ssize_t p, Py_ssize_t k, const double* w,
+                                const double* WY, Py_ssize_t n, double* out)
+    void sklreg_row_moments_f64(const double* X, Py_ssize_t i_begin, Py_ssize_t i_end,
+                                Py_ssize_t p, Py_ssize_t k, const double* w,
+                                const double* WY, Py_ssize_t n, double* out)
+    void sklreg_column_moments_f32(const float* col, Py_ssize_t n, Py_ssize_t k,
+                                   const double* w, const double* WY, double* sum,
+                                   double* sumsq, double* xty, Py_ssize_t xty_stride)
+    void sklreg_column_moments_f64(const double* col, Py_ssize_t n, Py_ssize_t k,
+                                   const double* w, const double* WY, double* sum,
+                                   double* sumsq, double* xty, Py_ssize_t xty_stride)
 
 # Bytes of X per block: large enough for syrk to run at full speed, small
 # enough to stay in cache.
@@ -195,6 +221,64 @@ def column_variances(int n, const floating[:, :] X, const floating[::1] X_data,
                 for j in range(p):
                     out[j] = fmax(out[j] - n_weight * x_mean[j] * x_mean[j], 0.0)
     return np.asarray(out)
+
+
+def openmp_threads():
+    """Threads an OpenMP parallel loop of sklreg's kernels would use (1 when
+    built without OpenMP); OMP_NUM_THREADS and threadpoolctl's limits on
+    OpenMP apply."""
+    return sklreg_max_threads()
+
+
+def column_moments(const floating[:, :] X, const double[::1] w,
+                   const double[:, ::1] WY, int n_threads=1):
+    """(sums, sumsq, xty) of dense X in one pass, all in float64:
+
+        sums_j = sum_i w_i x_ij,  sumsq_j = sum_i w_i x_ij^2,
+        xty[k, j] = sum_i WY[k, i] x_ij   (WY: the weighted targets, (k, n)).
+
+    What a fit needs from X before solving (the weighted means, the
+    column variances, Xc^T S yc, and a finiteness check, since a sum is
+    finite only if its terms are) for the price of one read of X instead of
+    one each.  X must be C- or Fortran-contiguous.  ``n_threads`` threads
+    share the pass: C order by rows (each with its own accumulators, summed
+    at the end), Fortran order by columns.
+    """
+    cdef int n = X.shape[0], p = X.shape[1], k = WY.shape[0], tid, chunk, j, r
+    cdef bint c_order = X.strides[1] == sizeof(floating) and (
+        n <= 1 or X.strides[0] == p * sizeof(floating))
+    n_threads = max(1, min(n_threads, max(n, 1)))
+    cdef double[:, ::1] acc = np.zeros((n_threads * (2 + k), p), dtype=np.float64)
+    cdef const floating* Xp = &X[0, 0] if n > 0 and p > 0 else NULL
+    cdef const double* WYp = &WY[0, 0] if n > 0 and k > 0 else NULL
+    cdef double* out = &acc[0, 0] if p > 0 else NULL
+    if n > 0 and p > 0:
+        with nogil:
+            if c_order:
+                chunk = (n + n_threads - 1) // n_threads
+                for tid in prange(n_threads, num_threads=n_threads, schedule="static"):
+                    if floating is float:
+                        sklreg_row_moments_f32(Xp, tid * chunk, min(n, (tid + 1) * chunk),
+                                               p, k, &w[0], WYp, n,
+                                               out + <size_t> tid * (2 + k) * p)
+                    else:
+                        sklreg_row_moments_f64(Xp, tid * chunk, min(n, (tid + 1) * chunk),
+                                               p, k, &w[0], WYp, n,
+                                               out + <size_t> tid * (2 + k) * p)
+                for tid in range(1, n_threads):
+                    for r in range(2 + k):
+                        for j in range(p):
+                            acc[r, j] += acc[tid * (2 + k) + r, j]
+            else:
+                for j in prange(p, num_threads=n_threads, schedule="static"):
+                    if floating is float:
+                        sklreg_column_moments_f32(Xp + <size_t> j * n, n, k, &w[0], WYp,
+                                                  out + j, out + p + j, out + 2 * p + j, p)
+                    else:
+                        sklreg_column_moments_f64(Xp + <size_t> j * n, n, k, &w[0], WYp,
+                                                  out + j, out + p + j, out + 2 * p + j, p)
+    moments = np.asarray(acc)
+    return moments[0].copy(), moments[1].copy(), moments[2:2 + k].copy()
 
 
 def xt_dot(const floating[:, :] X, const floating[:, ::1] V, floating[:, ::1] out):

@@ -1,11 +1,10 @@
 /* The MLP optimizer steps fused with the penalty and the relu passes, for
  * float and double.
  *
- * Plain C so that GCC can compile each loop twice (AVX2 and baseline SSE2)
- * and pick one at load time (target_clones): a step is a sqrt and a division
- * per weight, and eight lanes instead of four made it 3x faster here.  AVX2
- * alone does not enable FMA, so both versions round identically and a seed
- * gives the same model on every x86-64 machine.
+ * Plain C so that each loop is compiled for AVX2 and for SSE2 (_simd.h): a
+ * step is a sqrt and a division per weight, and eight lanes instead of four
+ * made it 3x faster here; both round identically, so a seed gives the same
+ * model on every x86-64 machine.
  *
  * Penalty alpha (r |w| + (1 - r)/2 w^2) with l1 = alpha r, l2 = alpha (1 - r):
  * the L2 part enters the gradient, the L1 part is a soft-threshold (proximal)
@@ -17,11 +16,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define SKLREG_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define SKLREG_SIMD_CLONES
-#endif
+#include "_simd.h"
 
 /* z - clip(z, -t, t): branch-free so that it vectorises */
 #define SKLREG_SOFT_THRESHOLD(z, t) ((z) - ((z) > (t) ? (t) : ((z) < -(t) ? -(t) : (z))))
