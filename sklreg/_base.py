@@ -264,15 +264,18 @@ def weighted_column_means(X, weights):
 #: sumsq - sums^2 / sum(s) gives a column's variance to about 1e-10 relative
 #: when the variance is at least this share of the second moment.
 VARIANCE_MIN_SHARE = 1e-6
-#: A pass over at least this many elements of X (stored entries for sparse
-#: X) is shared between OpenMP threads: below it, waking a second thread
-#: costs more than it saves.
-PARALLEL_MIN_ELEMENTS = 1 << 22
+#: Passes over X are shared between OpenMP threads when they read at least
+#: this many elements in all (stored entries for sparse X).  After an idle
+#: spell the second thread takes 0 to 6 ms to wake on this 2-vCPU machine
+#: (one pass of column_moments after a 0.3 s pause, medians of 7: 4M
+#: elements 3.9 ms on one thread, 7.6 ms on two; 8M 7.8 / 9.4 ms; 15M
+#: 14.7 / 10.3 ms); later passes find it awake.
+PARALLEL_MIN_WORK = 1 << 24
 
 
-def pass_threads(n_elements):
-    """OpenMP threads for one pass over n_elements entries of X."""
-    return _gram.openmp_threads() if n_elements >= PARALLEL_MIN_ELEMENTS else 1
+def pass_threads(n_elements, n_passes=1):
+    """OpenMP threads for n_passes passes over n_elements entries of X."""
+    return _gram.openmp_threads() if n_elements * n_passes >= PARALLEL_MIN_WORK else 1
 
 
 def center_problem(X, Y, sw, fit_intercept):
