@@ -101,8 +101,8 @@ cdef void _fused_pass(
     Dense and CSR X: with n_threads > 1 each thread takes a contiguous share
     of the rows and accumulates X^T t into its own p-vector (``out`` for the
     first, ``partial`` rows (n_threads - 1, p) for the others), summed at
-    the end.  A pass is memory-bound; two threads on two cores measured 47
-    -> 31 ms on 200000 x 300.  Each thread's gemv blocks stay under
+    the end.  A pass is memory-bound; two threads on two cores measured 45
+    -> 27 ms on 200000 x 300.  Each thread's gemv blocks stay under
     OpenBLAS's threading threshold, so OpenBLAS runs them on the calling
     thread instead of handing them to its own pool.
     """
