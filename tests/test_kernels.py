@@ -104,6 +104,16 @@ def test_column_moments_match_numpy(order, dtype, weighted, n_targets, n_threads
     assert_allclose(xty, WY @ Xd, rtol=1e-12, atol=1e-12)
 
 
+def test_column_moments_refuse_mismatched_arrays():
+    X = np.ones((6, 3))
+    with pytest.raises(ValueError, match="contiguous"):
+        _gram.column_moments(np.ones((6, 6))[:, ::2], np.ones(6), np.zeros((0, 6)))
+    with pytest.raises(ValueError, match="6 rows"):
+        _gram.column_moments(X, np.ones(5), np.zeros((0, 6)))
+    with pytest.raises(ValueError, match="6 rows"):
+        _gram.column_moments(X, np.ones(6), np.zeros((1, 4)))
+
+
 def test_column_moments_propagate_nan_and_inf():
     # The regressor's finiteness check of plain arrays reads the sums.
     X = np.ones((9, 4))

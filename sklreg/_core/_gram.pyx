@@ -247,6 +247,13 @@ def column_moments(const floating[:, :] X, const double[::1] w,
     cdef int n = X.shape[0], p = X.shape[1], k = WY.shape[0], tid, chunk, j, r
     cdef bint c_order = X.strides[1] == sizeof(floating) and (
         n <= 1 or X.strides[0] == p * sizeof(floating))
+    cdef bint f_order = X.strides[0] == sizeof(floating) and (
+        p <= 1 or X.strides[1] == n * sizeof(floating))
+    if not (c_order or f_order):
+        raise ValueError("column_moments needs C- or Fortran-contiguous X.")
+    if w.shape[0] != n or (k > 0 and WY.shape[1] != n):
+        raise ValueError(f"column_moments: w has {w.shape[0]} entries and WY "
+                         f"{WY.shape[1]} columns for {n} rows of X.")
     n_threads = max(1, min(n_threads, max(n, 1)))
     cdef double[:, ::1] acc = np.zeros((n_threads * (2 + k), p), dtype=np.float64)
     cdef const floating* Xp = &X[0, 0] if n > 0 and p > 0 else NULL
