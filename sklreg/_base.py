@@ -179,13 +179,14 @@ class CenteredProblem:
     def centered_targets(self):
         return self.Y - self.y_mean.astype(self.dtype)
 
-    def xt_centered_targets(self):
-        """Xc^T S Yc, shape (p, n_targets), in X's dtype: kept from the column
-        moments for dense X, one product for sparse X.  (Xc^T S yc = X^T S yc,
-        since sum_i s_i yc_i = 0.)"""
+    def xt_centered_targets(self, dtype=None):
+        """Xc^T S Yc, shape (p, n_targets), in ``dtype`` (default X's): kept
+        from the column moments (float64) for dense X, one product for sparse
+        X.  (Xc^T S yc = X^T S yc, since sum_i s_i yc_i = 0.)"""
+        dtype = dtype or self.dtype
         if self.xty is not None:
-            return self.xty.T.astype(self.dtype)
-        return xt_dot(self.X, self.weighted(self.centered_targets()))
+            return self.xty.T.astype(dtype)
+        return xt_dot(self.X, self.weighted(self.centered_targets())).astype(dtype, copy=False)
 
     def moment_variances(self):
         """sum_i s_i (x_ij - xbar_j)^2 per column from the column moments, or
@@ -294,16 +295,16 @@ def center_problem(X, Y, sw, fit_intercept):
     else:
         y_mean = np.zeros(Y.shape[1], dtype=np.float64)
     Yc = Y.astype(np.float64) - y_mean
-    y_norm2 = np.einsum("ij,ij->j", Yc if sw is None else Yc * sw[:, None], Yc)
+    weighted_Yc = Yc if sw is None else Yc * weights[:, None]
+    y_norm2 = np.einsum("ij,ij->j", weighted_Yc, Yc)
     x_sums = x_sumsq = xty = None
     if sp.issparse(X):
         x_mean = weighted_column_means(X, weights) if fit_intercept else np.zeros(p)
     else:
         if not (X.flags.c_contiguous or X.flags.f_contiguous):
             X = np.ascontiguousarray(X)
-        weighted_targets = np.ascontiguousarray((Yc * weights[:, None]).T)
-        x_sums, x_sumsq, xty = _gram.column_moments(X, weights, weighted_targets,
-                                                    pass_threads(X.size))
+        x_sums, x_sumsq, xty = _gram.column_moments(
+            X, weights, np.ascontiguousarray(weighted_Yc.T), pass_threads(X.size))
         x_mean = x_sums / float(weights.sum()) if fit_intercept else np.zeros(p)
     return CenteredProblem(
         X=X, Y=Y, sw=sw, x_mean=x_mean.astype(dtype), y_mean=y_mean,

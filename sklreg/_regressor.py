@@ -185,7 +185,7 @@ class _PreparedRegression:
         |xc_j . S yc| <= n alpha r for all j (only positive correlations
         count under positive=True).
         """
-        corr = np.asarray(self.problem.xt_centered_targets(), dtype=np.float64)
+        corr = self.problem.xt_centered_targets(np.float64)
         top = corr.max(initial=0.0) if self.positive else np.abs(corr).max(initial=0.0)
         return top / (self.problem.n_samples * max(self.l1_ratio, l1_ratio_floor))
 

@@ -225,12 +225,15 @@ def conjugate_gradient(int layout, const floating[:, :] X,
     cdef double[::1] inv_m = np.ones(p, dtype=np.float64)
     cdef const floating* Xp = &X[0, 0] if layout <= _DENSE_F and n > 0 and p > 0 else NULL
     cdef double b_norm = 0.0, r_norm, rz, rz_new, dHd, step, beta
-    cdef bint cold = False
-    cdef bint have_xty = xty is not None and xty.shape[0] == p
+    cdef bint cold
+    cdef bint have_xty = xty is not None
+    if have_xty and xty.shape[0] != p:
+        raise ValueError(f"xty has {xty.shape[0]} entries for {p} coefficients.")
 
     if p == 0:
         return 0, 0.0
     with nogil:
+        cold = _norm(p, &w[0]) == 0.0
         for j in range(p):
             if diag[j] + l2 > 0.0:
                 inv_m[j] = 1.0 / (diag[j] + l2)
