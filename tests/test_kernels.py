@@ -406,3 +406,68 @@ def test_problem_moments_match_two_pass_numpy(case, weighted, fit_intercept, ord
     empty, no_index = np.empty(0), np.empty(0, dtype=np.intc)
     got = _solvers.column_variances(problem, X, empty, no_index, no_index, 0)
     assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+
+
+# Wide C-ordered X is swept without a Fortran copy (columns gathered as
+# working sets reach them, gradients by rows, a cold sweep cut short): the
+# solution must be the Fortran path's, whatever the weights, precision,
+# penalty and shape, and for a path that reuses the gathered columns.
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("shape", [(40, 300), (100, 2000), (7, 600), (150, 150)])
+def test_c_ordered_wide_x_matches_fortran_order(dtype, weighted, penalty, shape):
+    from sklreg import RegularizedRegressor
+    from sklreg._solvers import sweeps_by_rows
+    rng = np.random.default_rng(shape[1])
+    n, p = shape
+    X = rng.standard_normal((n, p))
+    X[:, ::5] += 4.0  # large means: centring matters
+    w = np.zeros(p)
+    w[:12] = rng.standard_normal(12)
+    y = X @ w + 0.1 * rng.standard_normal(n)
+    sw = rng.uniform(0.2, 3.0, n) if weighted else None
+    Xc = X.astype(dtype)
+    Xf = np.asfortranarray(Xc)
+    assert sweeps_by_rows(Xc) and not sweeps_by_rows(Xf)
+    tol = 1e-10 if dtype == np.float64 else 1e-6
+    for divisor in (5, 50):
+        kw = dict(penalty=penalty, l1_ratio=0.5, alpha=np.abs(X.T @ y).max() / n / divisor,
+                  tol=tol, max_iter=100_000, solver="cd")
+        by_rows = RegularizedRegressor(**kw).fit(Xc, y, sample_weight=sw)
+        by_cols = RegularizedRegressor(**kw).fit(Xf, y, sample_weight=sw)
+        scale = np.abs(by_cols.coef_).max()
+        assert_allclose(by_rows.coef_, by_cols.coef_, rtol=0,
+                        atol=(1e-7 if dtype == np.float64 else 2e-3) * scale)
+        assert_allclose(by_rows.intercept_, by_cols.intercept_,
+                        rtol=1e-5 if dtype == np.float32 else 1e-8, atol=1e-6 * scale)
+
+
+def test_c_ordered_path_matches_fortran_order():
+    from sklreg import RegularizedRegressorCV
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((60, 900))
+    y = X[:, :6].sum(axis=1) + rng.standard_normal(60)
+    by_rows = RegularizedRegressorCV(penalty="elasticnet", l1_ratio=0.7, cv=3).fit(X, y)
+    by_cols = RegularizedRegressorCV(penalty="elasticnet", l1_ratio=0.7, cv=3).fit(
+        np.asfortranarray(X), y)
+    assert by_rows.alpha_ == pytest.approx(by_cols.alpha_, rel=1e-12)
+    assert_allclose(by_rows.coef_, by_cols.coef_, atol=1e-8)
+
+
+def test_cd_refuses_x_rows_of_the_wrong_shape_and_bad_seeds():
+    from sklreg._core import _cd
+    n, p = 5, 8
+    X = np.random.RandomState(0).randn(n, p)
+    y = np.ones(n)
+    empty, no_idx = np.empty(0), np.empty(0, dtype=np.intc)
+    args = (_cd.DENSE, np.empty((0, 0), order="F"), empty, no_idx, no_idx, np.empty((0, 0)),
+            empty, y, empty, False, np.zeros(p), 0.0, float(n), False, np.ones(p),
+            np.zeros(p), 0.1, 0.0, False, 10, 1e-4, 1e-4)
+    gap, it = _cd.enet_coordinate_descent(*args, X_rows=X)
+    assert np.isfinite(gap) and it >= 1
+    with pytest.raises(ValueError, match="X_rows"):
+        _cd.enet_coordinate_descent(*args, X_rows=X[:, :-1].copy())
+    reference = _cd.CorrelationReference(n, p, np.float64)
+    with pytest.raises(ValueError, match="seed"):
+        reference.seed(np.zeros(n + 1), np.zeros(p), 0.0)

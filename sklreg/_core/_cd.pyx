@@ -15,6 +15,11 @@ The data enter in one of three layouts, chosen by the caller:
 
 - DENSE:  X in Fortran order; the centred residual r = yc - Xc w is kept and
   updated in one fused pass per coordinate (X itself is never centred).
+  Wide C-ordered X is taken as it is (X_rows) instead of copied to Fortran
+  order: sweeps read the columns of the features that have entered a working
+  set, gathered once into a ColumnCache kept in the Workspace (and so along a
+  path), and full gradients read X by rows (_rows.h).  On 100 x 20000 the
+  Fortran copy, with its page faults, was about 15 % of a fit.
 - SPARSE: X in CSC; the residual is kept uncentred up to a scalar offset, so
   a coordinate update touches only the column's non-zeros.
 - GRAM:   the centred weighted Gram matrix Q = Xc^T S Xc and q = Xc^T S yc
@@ -70,7 +75,10 @@ sweep moves more than COLD_SWEEP_MAX_SHARE * n features the estimate is
 poor (small alpha, or strongly correlated features, where a cyclic pass lets
 in far more than the support: 2196 features for a final 96 on 100 x 5000
 with rho = 0.9 at alpha_max / 100), so w goes back to 0 and the working set
-grows from WS_MIN as usual; the sweep then cost one pass.  Not for GRAM,
+grows from WS_MIN as usual.  The sweep goes by blocks and stops at the
+first block that takes it past that count, which on the wide glmnet
+benchmark rows (n = 100, where every cold sweep ends this way) is one or
+two blocks of COLD_SWEEP_BLOCK features instead of a pass.  Not for GRAM,
 where a sweep costs as much as a gap and rounds are cheap.
 
 Every sweep over a working set counts as one iteration against max_iter, and
@@ -84,9 +92,21 @@ from libc.math cimport fabs, fmax, fmin, sqrt, isfinite, INFINITY
 from ._blas cimport _dot, _axpy, _gemv_t_one_thread, _syrk
 from scipy.linalg.cython_lapack cimport dpotrf, dpotrs
 from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
 from ._penalty cimport (enet_coordinate_step, enet_value, enet_dual_scale,
                         enet_conjugate_sum)
 from ._gram cimport gram_rows, gram_complete
+
+
+cdef extern from "_rows.h" nogil:
+    void sklreg_rows_xtv_f32(const float* X, Py_ssize_t n, Py_ssize_t p, const float* v,
+                             float* y)
+    void sklreg_rows_xtv_f64(const double* X, Py_ssize_t n, Py_ssize_t p, const double* v,
+                             double* y)
+    void sklreg_gather_columns_f32(const float* X, Py_ssize_t n, Py_ssize_t p,
+                                   const int* feats, Py_ssize_t m, float* out)
+    void sklreg_gather_columns_f64(const double* X, Py_ssize_t n, Py_ssize_t p,
+                                   const int* feats, Py_ssize_t m, double* out)
 
 cdef enum:
     _DENSE = 0
@@ -107,6 +127,8 @@ cdef int WS_MIN = 10
 cdef int NEWTON_STABLE = 3
 cdef int NEWTON_MAX = 2048
 # DENSE gathers the support's columns: at most this many doubles (32 MB).
+# The cold sweep goes by blocks of this many features (see _cold_sweep).
+cdef int COLD_SWEEP_BLOCK = 256
 cdef size_t NEWTON_MAX_GATHER = 1 << 22
 #: The extrapolated dual point is tried when the plain gap is above the
 #: target by at most this factor (see _gap).
@@ -130,7 +152,12 @@ cdef struct Data:
     int layout
     int n
     int p
-    const void* X          # DENSE: Fortran (n, p)
+    const void* X          # DENSE: Fortran (n, p), or NULL when X_rows is given
+    const void* X_rows     # DENSE: C-ordered (n, p); its columns are read from
+    int* col_slot          #   col_buf, where column j is the col_slot[j]-th (-1:
+    void* col_buf          #   not gathered yet; see _gather)
+    int* n_cols            #   col_buf's count of columns
+    int* col_scratch       #   p ints for _gather
     const void* X_data     # SPARSE: CSC arrays
     const int* X_indices
     const int* X_indptr
@@ -181,6 +208,42 @@ cdef inline double _sw(const Data* d, const floating* sw, int i) noexcept nogil:
     return sw[i] if d.weighted else 1.0
 
 
+cdef inline const floating* _column(const Data* d, const floating* dummy,
+                                   int j) noexcept nogil:
+    """DENSE: column j, contiguous (from col_buf for C-ordered X, where it
+    must have been gathered)."""
+    if d.X_rows == NULL:
+        return (<const floating*> d.X) + <size_t> j * d.n
+    return (<const floating*> d.col_buf) + <size_t> d.col_slot[j] * d.n
+
+
+cdef int _gather(const Data* d, const floating* dummy, const int* feats,
+                 int m) noexcept nogil:
+    """DENSE from C order: copy the columns of feats that col_buf lacks into
+    it (each feature's column once per cache, so a path gathers a column
+    once); return how many were copied.  Every feature coordinate descent
+    moves, or whose column _newton_on_support reads, is in a gathered working
+    set (or is gathered with the warm start's support)."""
+    cdef int jj, j, k = 0
+    if d.layout != _DENSE or d.X_rows == NULL:
+        return 0
+    for jj in range(m):
+        j = feats[jj]
+        if d.col_slot[j] < 0:
+            d.col_slot[j] = d.n_cols[0] + k
+            d.col_scratch[k] = j
+            k += 1
+    if k > 0:
+        if floating is float:
+            sklreg_gather_columns_f32(<const float*> d.X_rows, d.n, d.p, d.col_scratch, k,
+                                      (<float*> d.col_buf) + <size_t> d.n_cols[0] * d.n)
+        else:
+            sklreg_gather_columns_f64(<const double*> d.X_rows, d.n, d.p, d.col_scratch, k,
+                                      (<double*> d.col_buf) + <size_t> d.n_cols[0] * d.n)
+        d.n_cols[0] += k
+    return k
+
+
 cdef inline double _sparse_dot(const floating* data, const int* idx, int start, int end,
                                const floating* v, const floating* sw) noexcept nogil:
     """sum_k data_k v[idx_k] (times sw[idx_k] unless sw is NULL) over [start, end).
@@ -210,7 +273,7 @@ cdef inline void _move(const Data* d, floating* dummy, State* st, int j, double 
     cdef int i, k, n = d.n
     cdef double mu
     if d.layout == _DENSE:
-        X = (<const floating*> d.X) + <size_t> j * n
+        X = _column(d, dummy, j)
         mu = (<const floating*> d.x_mean)[j] if d.fit_intercept else 0.0
         # r -= delta * (x_j - mu_j), fused in one pass.
         for i in range(n):
@@ -235,7 +298,7 @@ cdef inline double _partial(const Data* d, floating* dummy, State* st, int j) no
     cdef double acc = 0.0
     cdef int i, k, n = d.n
     if d.layout == _DENSE:
-        X = (<const floating*> d.X) + <size_t> j * n
+        X = _column(d, dummy, j)
         if not d.weighted:
             return _dot(n, X, 1, resid, 1)
         for i in range(n):
@@ -276,6 +339,52 @@ cdef bint _sweep(const Data* d, State* st, floating* w, const int* ws, int n_ws,
         if fabs(w_new) > w_max[0]:
             w_max[0] = fabs(w_new)
     return flipped
+
+
+cdef bint _cold_sweep(const Data* d, State* st, floating* w, const int* kept,
+                      int n_kept, int max_moved) noexcept nogil:
+    """The cold start's sweep over every kept feature (w = 0 on entry), in
+    blocks of COLD_SWEEP_BLOCK; False, with the sweep cut short, once it has
+    moved more than max_moved features (the caller then starts again from
+    w = 0: a poor support estimate is found out after a few blocks instead of
+    a whole pass).
+
+    C-ordered X: each block's columns are gathered, and col_buf keeps only
+    those of the features the sweep moved (the rest would be a Fortran copy
+    of X in all but name).
+    """
+    cdef int b0 = 0, m, jj, j, k, first, nxt, n_moved = 0
+    cdef double dmax, wmax
+    cdef size_t size = sizeof(floating) * <size_t> d.n
+    while b0 < n_kept:
+        m = min(COLD_SWEEP_BLOCK, n_kept - b0)
+        first = d.n_cols[0] if d.X_rows != NULL else 0
+        _gather(d, w, kept + b0, m)
+        _sweep(d, st, w, kept + b0, m, &dmax, &wmax)
+        for jj in range(m):
+            n_moved += w[kept[b0 + jj]] != 0.0
+        if d.X_rows != NULL:
+            # The block's new columns sit at slots first.. in kept's order:
+            # compact the kept ones down (nxt <= their slot, so no overlap).
+            nxt = first
+            for jj in range(m):
+                j = kept[b0 + jj]
+                k = d.col_slot[j]
+                if k < first:
+                    continue
+                if w[j] != 0.0:
+                    if k != nxt:
+                        memcpy((<floating*> d.col_buf) + <size_t> nxt * d.n,
+                               (<floating*> d.col_buf) + <size_t> k * d.n, size)
+                        d.col_slot[j] = nxt
+                    nxt += 1
+                else:
+                    d.col_slot[j] = -1
+            d.n_cols[0] = nxt
+        if n_moved > max_moved:
+            return False
+        b0 += m
+    return True
 
 
 cdef inline void _gram_products(const Data* d, const floating* w, const floating* Qw,
@@ -348,16 +457,25 @@ cdef void _residual_norms(const Data* d, floating* w, State* st, const int* feat
         work_n[i] = <floating> (s_i * r_i)
 
 
+cdef void _xt_dot(const Data* d, const floating* v, floating* out) noexcept nogil:
+    """DENSE: out = X^T v over every feature, on the calling thread."""
+    if d.X_rows == NULL:
+        _gemv_t_one_thread(d.n, d.p, <const floating*> d.X, d.n, v, out)
+    elif floating is float:
+        sklreg_rows_xtv_f32(<const float*> d.X_rows, d.n, d.p, v, out)
+    else:
+        sklreg_rows_xtv_f64(<const double*> d.X_rows, d.n, d.p, v, out)
+
+
 cdef void _gradient(const Data* d, State* st, const int* feats, int n_feats,
                     const floating* work_n, floating* work_p,
                     double* grad) noexcept nogil:
     """grad_j = xc_j . S r for the given features, or all when feats is NULL
     (after _residual_norms)."""
-    cdef const floating* X = <const floating*> d.X
     cdef const floating* data = <const floating*> d.X_data
     cdef const floating* q = <const floating*> d.q
     cdef const floating* Qw = <const floating*> st.Qw
-    cdef int j, jj, k, n = d.n
+    cdef int j, jj, k, n = d.n, n_strided
     cdef double total
     if d.layout == _GRAM:
         for jj in range(n_feats):
@@ -365,14 +483,29 @@ cdef void _gradient(const Data* d, State* st, const int* feats, int n_feats,
             grad[j] = q[j] - Qw[j]
     elif d.layout == _DENSE:
         if feats == NULL or n_feats == d.p:
-            # All features: one BLAS pass over X.
-            _gemv_t_one_thread(n, d.p, X, n, work_n, work_p)
+            # All features: one pass over X.
+            _xt_dot(d, work_n, work_p)
             for j in range(d.p):
                 grad[j] = work_p[j]
-        else:
+            return
+        if d.X_rows != NULL:
+            n_strided = 0
             for jj in range(n_feats):
-                j = feats[jj]
-                grad[j] = _dot(n, X + <size_t> j * n, 1, work_n, 1)
+                n_strided += d.col_slot[feats[jj]] < 0
+            # A column read across rows costs about n cache lines, a pass
+            # over all of X by rows n p / 8 (doubles): past p / 8 such
+            # columns the pass is cheaper.
+            if n_strided > d.p // 8:
+                _xt_dot(d, work_n, work_p)
+                for jj in range(n_feats):
+                    grad[feats[jj]] = work_p[feats[jj]]
+                return
+        for jj in range(n_feats):
+            j = feats[jj]
+            if d.X_rows != NULL and d.col_slot[j] < 0:
+                grad[j] = _dot(n, (<const floating*> d.X_rows) + j, d.p, work_n, 1)
+            else:
+                grad[j] = _dot(n, _column(d, work_n, j), 1, work_n, 1)
     else:
         for jj in range(n_feats):
             j = feats[jj] if feats != NULL else jj
@@ -407,7 +540,7 @@ cdef int _correlations(const Data* d, const floating* w, State* st, Reference* r
     cdef const floating* resid = <const floating*> st.resid
     cdef const floating* sw = <const floating*> d.sw
     cdef floating* r_ref
-    cdef double delta = 0.0, rnorm2 = 0.0, diff, g, bound, s_i
+    cdef double delta = 0.0, rnorm2 = 0.0, diff, g, bound, s_i, pad
     cdef int i, j, jj, m = 0
     if ref == NULL or d.layout == _GRAM or not d.l1 > 0.0:
         _gradient(d, st, feats, n_feats, work_n, work_p, grad)
@@ -421,7 +554,15 @@ cdef int _correlations(const Data* d, const floating* w, State* st, Reference* r
             rnorm2 += s_i * resid[i] * resid[i]
         # Both correlations carry rounding of about eps |xc_j|_S |r|_S (the
         # products with S r are taken in the data's precision): pad for it.
-        delta = sqrt(delta) + 4.0 * _eps(w) * (ref.state[1] + sqrt(rnorm2))
+        pad = 4.0 * _eps(w) * (ref.state[1] + sqrt(rnorm2))
+        if sqrt(delta) <= pad:
+            # r is the reference up to rounding (the first gap of a cold
+            # start, seeded from the column moments; w back at 0 after a
+            # cold sweep): its correlations are the reference's.
+            for jj in range(n_feats):
+                grad[feats[jj]] = ref.grad[feats[jj]]
+            return -1
+        delta = sqrt(delta) + pad
         for jj in range(n_feats):
             j = feats[jj]
             g = ref.grad[j]
@@ -469,14 +610,6 @@ cdef inline void _residual_at_zero(const Data* d, const floating* dummy,
     for i in range(d.n):
         resid[i] = <floating> (y[i] - d.y_mean)
     st.offset = 0.0
-
-
-cdef inline int _count_nonzero(const floating* w, int p) noexcept nogil:
-    cdef int j, m = 0
-    for j in range(p):
-        if w[j] != 0.0:
-            m += 1
-    return m
 
 
 cdef inline double _eps(const floating* dummy) noexcept nogil:
@@ -801,7 +934,7 @@ cdef bint _newton_on_support(const Data* d, floating* w, State* st, State* trial
     linear rate reaches the tolerance.  Kept only if the objective drops.
     H holds m^2 and B n m doubles, m = |S| (B only for DENSE).
     """
-    cdef const floating* X = <const floating*> d.X
+    cdef const floating* X
     cdef const floating* Xd = <const floating*> d.X_data
     cdef const floating* Q = <const floating*> d.Q
     cdef const floating* x_mean = <const floating*> d.x_mean
@@ -821,9 +954,10 @@ cdef bint _newton_on_support(const Data* d, floating* w, State* st, State* trial
         for a in range(m):
             j = ws[sup[a]]
             mu = x_mean[j] if d.fit_intercept else 0.0
+            X = _column(d, w, j)
             for i in range(n):
                 s_i = sqrt(sw[i]) if d.weighted else 1.0
-                B[i + <size_t> a * n] = s_i * (X[i + <size_t> j * n] - mu)
+                B[i + <size_t> a * n] = s_i * (X[i] - mu)
         _syrk(c'U', c'T', m, n, 1.0, B, n, 0.0, H, m)
     elif d.layout == _SPARSE:
         # B is an n-vector here: column a scattered, weighted.
@@ -1132,6 +1266,35 @@ class Workspace:
         self.history = vec((ANDERSON_K + 1) * p, np.float64)
         self.norm = vec(p, np.float64)
         self.kept, self.ws = vec(p, np.intc), vec(p, np.intc)
+        self.columns = None  # a ColumnCache, for C-ordered X
+
+
+cdef class ColumnCache:
+    """The gathered columns of a C-ordered X (see _gather), for one X: ``key``
+    is its address.  Room for all p columns is reserved but only the pages
+    gathered into are touched."""
+    cdef int* slot
+    cdef int* scratch
+    cdef void* buf
+    cdef int n_cols
+    cdef readonly object key
+
+    def __cinit__(self, int n, int p, size_t itemsize, key):
+        cdef int j
+        self.slot = <int*> malloc(sizeof(int) * (<size_t> p + 1))
+        self.scratch = <int*> malloc(sizeof(int) * (<size_t> p + 1))
+        self.buf = malloc(itemsize * <size_t> n * p + 1)
+        if self.slot == NULL or self.scratch == NULL or self.buf == NULL:
+            raise MemoryError()
+        for j in range(p):
+            self.slot[j] = -1
+        self.n_cols = 0
+        self.key = key
+
+    def __dealloc__(self):
+        free(self.slot)
+        free(self.scratch)
+        free(self.buf)
 
 
 class CorrelationReference:
@@ -1146,6 +1309,23 @@ class CorrelationReference:
         self.state = np.zeros(2, dtype=np.float64)
         self.exact = np.empty(p + 1, dtype=np.intc)
 
+    def seed(self, resid, grad, double norm2):
+        """Take (resid, grad) as the reference, grad_j = xc_j . S resid and
+        norm2 = |resid|_S^2 known to the caller (as at w = 0 from the column
+        moments), unless it already holds one: the first gap then needs no
+        pass over X."""
+        n, p = self.shape[:2]
+        if self.state[0] != 0.0:
+            return
+        resid = np.asarray(resid, dtype=self.shape[2])
+        grad = np.asarray(grad, dtype=np.float64)
+        if resid.shape != (n,) or grad.shape != (p,):
+            raise ValueError("seed: resid must have n and grad p entries.")
+        self.resid[:n] = resid
+        self.grad[:p] = grad
+        self.state[1] = np.sqrt(norm2)
+        self.state[0] = 1.0
+
 
 def enet_coordinate_descent(
     int layout,
@@ -1158,11 +1338,12 @@ def enet_coordinate_descent(
     double l1, double l2, bint positive,
     int max_iter, double tol, double tol_gap, workspace=None, reference=None,
     const floating[::1] start=None, const floating[:, :] X_gram=None,
-    unsigned char[::1] have=None, int first_ws=0,
+    unsigned char[::1] have=None, int first_ws=0, const floating[:, ::1] X_rows=None,
 ):
     """Run coordinate descent in place on w; return (duality gap, n_iter).
 
-    Arrays that a layout does not use are passed empty.  ``sw`` holds the
+    Arrays that a layout does not use are passed empty.  DENSE reads X
+    (Fortran order) or, when it is given instead, X_rows (C order, n > 0).  ``sw`` holds the
     sample weights rescaled to sum to n (empty when ``weighted`` is false),
     ``x_mean`` / ``y_mean`` the weighted means (zeros without intercept) and
     ``y_norm2`` the weighted squared norm of the centred y, ``hess`` the
@@ -1228,7 +1409,17 @@ def enet_coordinate_descent(
     cdef bint inner_done, settled, newton_done = False, stalled = False, warm = False
     cdef bint has_start = start is not None and start.shape[0] == p
     cdef bint cold_sweep
+    cdef bint by_rows = layout == _DENSE and X_rows is not None
+    cdef ColumnCache columns = None
 
+    if by_rows:
+        if X_rows.shape[0] != n or X_rows.shape[1] != p or n == 0:
+            raise ValueError("X_rows must be the (n, p) X, n > 0.")
+        key = (<size_t> &X_rows[0, 0], n, p)
+        columns = workspace.columns
+        if columns is None or columns.key != key:
+            columns = ColumnCache(n, p, sizeof(floating), key)
+            workspace.columns = columns
     if p == 0:
         return 0.0, 0
     for j in range(p):
@@ -1239,7 +1430,12 @@ def enet_coordinate_descent(
     d.layout = layout
     d.n = n
     d.p = p
-    d.X = &X[0, 0] if layout == _DENSE else NULL
+    d.X = &X[0, 0] if layout == _DENSE and not by_rows else NULL
+    d.X_rows = &X_rows[0, 0] if by_rows else NULL
+    d.col_slot = columns.slot if by_rows else NULL
+    d.col_buf = columns.buf if by_rows else NULL
+    d.n_cols = &columns.n_cols if by_rows else NULL
+    d.col_scratch = columns.scratch if by_rows else NULL
     d.X_data = &X_data[0] if layout == _SPARSE and X_data.shape[0] > 0 else NULL
     d.X_indices = &X_indices[0] if layout == _SPARSE and X_indices.shape[0] > 0 else NULL
     d.X_indptr = &X_indptr[0] if layout == _SPARSE else NULL
@@ -1283,6 +1479,13 @@ def enet_coordinate_descent(
         # Initial residual r = yc - Xc w, moved there from r = yc one
         # coordinate at a time (GRAM: Q w is formed in _gap).
         if layout != _GRAM:
+            if by_rows:
+                i = 0
+                for j in range(p):
+                    if w[j] != 0.0:
+                        ws[i] = j
+                        i += 1
+                _gather(&d, &w[0], &ws[0], i)
             _residual_at_zero(&d, &w[0], &st)
             for j in range(p):
                 if w[j] != 0.0:
@@ -1315,8 +1518,8 @@ def enet_coordinate_descent(
                     # working set starts from it.
                     cold_sweep = False
                     n_iter += 1
-                    _sweep(&d, &st, &w[0], &kept[0], n_kept, &d_w_max, &w_max)
-                    if _count_nonzero(&w[0], p) > COLD_SWEEP_MAX_SHARE * n:
+                    if not _cold_sweep(&d, &st, &w[0], &kept[0], n_kept,
+                                       <int> (COLD_SWEEP_MAX_SHARE * n)):
                         for j in range(p):
                             w[j] = 0.0
                         _residual_at_zero(&d, &w[0], &st)
@@ -1347,6 +1550,7 @@ def enet_coordinate_descent(
             if layout == _GRAM:
                 with gil:
                     _ensure_gram_rows(&d, &w[0], X_gram, have, &ws[0], n_ws)
+            _gather(&d, &w[0], &ws[0], n_ws)
             if has_start:
                 # The caller's guess of the solution, tried on the first
                 # working set once the gap and screening at w are done (so
