@@ -127,9 +127,9 @@ cdef int WS_MIN = 10
 cdef int NEWTON_STABLE = 3
 cdef int NEWTON_MAX = 2048
 # DENSE gathers the support's columns: at most this many doubles (32 MB).
+cdef size_t NEWTON_MAX_GATHER = 1 << 22
 # The cold sweep goes by blocks of this many features (see _cold_sweep).
 cdef int COLD_SWEEP_BLOCK = 256
-cdef size_t NEWTON_MAX_GATHER = 1 << 22
 #: The extrapolated dual point is tried when the plain gap is above the
 #: target by at most this factor (see _gap).
 cdef double EXTRAPOLATE_WITHIN = 100.0
@@ -1343,9 +1343,9 @@ def enet_coordinate_descent(
     """Run coordinate descent in place on w; return (duality gap, n_iter).
 
     Arrays that a layout does not use are passed empty.  DENSE reads X
-    (Fortran order) or, when it is given instead, X_rows (C order, n > 0).  ``sw`` holds the
-    sample weights rescaled to sum to n (empty when ``weighted`` is false),
-    ``x_mean`` / ``y_mean`` the weighted means (zeros without intercept) and
+    (Fortran order) or, when it is given instead, X_rows (C order, n > 0).
+    ``sw`` holds the sample weights rescaled to sum to n (empty when
+    ``weighted`` is false), ``x_mean`` / ``y_mean`` the weighted means (zeros without intercept) and
     ``y_norm2`` the weighted squared norm of the centred y, ``hess`` the
     curvature of each coordinate (``_gram.column_variances``, or the Gram
     diagonal).  ``tol`` (relative) sets how finely sweeps are judged settled
