@@ -841,3 +841,33 @@ def test_correlated_design_small_alpha(penalty, solver, fmt, shape, weighted, po
     obj = regression_objective(X, y, est.coef_, est.intercept_, alpha, r, sw)
     assert_objective_close(obj, ref_obj, 1e-8, f"{penalty} {solver} {fmt}")
     assert est.n_iter_ < 3000, est.n_iter_
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("fmt, order", [("dense", "F"), ("dense", "C"), ("csc", None)],
+                         ids=["fortran", "c-order", "csc"])
+@pytest.mark.parametrize("rho", [0.0, 0.9])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("dtype_name", ["float64", "float32"])
+def test_supports_larger_than_the_sample(penalty, fmt, order, rho, weighted, dtype_name):
+    """Far below alpha_max on wide X, coordinate descent's iterates carry
+    more non-zeros than samples, which the support Newton step sheds several
+    at a time (a lasso support beyond the rank makes its matrix singular):
+    the result still reaches the reference objective and the KKT conditions."""
+    X, y = _equicorrelated(30, 250, rho=rho, seed=5)
+    sw = np.random.default_rng(6).uniform(0.2, 2.0, 30) if weighted else None
+    r = R_OF[penalty]
+    alpha = alpha_max(X, y, r, True, sw) / 300
+    Xd = X.astype(DTYPES[dtype_name])
+    Xf = to_format(np.asarray(Xd, order=order) if order else Xd, fmt)
+    ref = reference_solve(Xd, y, alpha, r, True, sw)
+    ref_obj = regression_objective(Xd, y, ref[0], ref[1], alpha, r, sw)
+    est = make_est(penalty, alpha, solver="cd", tol=1e-10 if dtype_name == "float64" else 1e-6)
+    fit_quiet(est, Xf, y, sample_weight=sw)
+    obj = regression_objective(Xd, y, est.coef_, est.intercept_, alpha, r, sw)
+    assert_objective_close(obj, ref_obj, 1e-8 if dtype_name == "float64" else 1e-5,
+                           f"{penalty} {fmt} {order} rho={rho}")
+    if penalty == "l1":
+        assert 0 < np.count_nonzero(est.coef_) <= 30
+    if dtype_name == "float64":
+        assert_kkt(Xd, y, est.coef_, est.intercept_, alpha, r, sw, atol=1e-6 * np.abs(y).max())

@@ -471,3 +471,22 @@ def test_cd_refuses_x_rows_of_the_wrong_shape_and_bad_seeds():
     reference = _cd.CorrelationReference(n, p, np.float64)
     with pytest.raises(ValueError, match="seed"):
         reference.seed(np.zeros(n + 1), np.zeros(p), 0.0)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 8])
+def test_cholesky_delete_gives_the_factor_without_a_row_and_column(k):
+    from scipy.linalg import cholesky
+    from sklreg._core import _cd
+    rng = np.random.default_rng(k)
+    B = rng.standard_normal((k + 3, k))
+    A = B.T @ B + 0.1 * np.eye(k)
+    for r in range(k):
+        U = np.asfortranarray(cholesky(A, lower=False))
+        U[np.tril_indices(k, -1)] = np.nan  # never read
+        _cd.cholesky_delete(U, r)
+        keep = [j for j in range(k) if j != r]
+        Ur = np.triu(U[:k - 1, :k - 1])
+        assert np.all(np.isfinite(Ur))
+        assert_allclose(Ur.T @ Ur, A[np.ix_(keep, keep)], rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError):
+        _cd.cholesky_delete(np.asfortranarray(np.eye(3)), 3)
