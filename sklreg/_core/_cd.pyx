@@ -1106,23 +1106,24 @@ cdef bint _newton_on_support(const Data* d, floating* w, State* st, State* trial
     return _try_candidate(d, w, st, trial, ws, n_ws, w_new, wbuf)
 
 
-cdef double _sweep_flops(const Data* d, int n_ws) noexcept nogil:
-    """A sweep over n_ws features, in flops (sparse columns counted at their
-    average length)."""
-    cdef double col = d.n
+cdef inline double _column_length(const Data* d) noexcept nogil:
+    """Entries of a column, for flop estimates (sparse: the average)."""
     if d.layout == _SPARSE:
-        col = fmax(1.0, <double> d.X_indptr[d.p] / d.p)
+        return fmax(1.0, <double> d.X_indptr[d.p] / d.p)
+    return d.n
+
+
+cdef double _sweep_flops(const Data* d, int n_ws) noexcept nogil:
+    """A sweep over n_ws features, in flops."""
     if d.layout == _GRAM:
         return fmax(2.0 * d.p * n_ws, 1.0)
-    return fmax(4.0 * col * n_ws, 1.0)
+    return fmax(4.0 * _column_length(d) * n_ws, 1.0)
 
 
 cdef double _newton_flops(const Data* d, int m) noexcept nogil:
     """One Newton step on a support of m features: forming its matrix, then
-    the Cholesky factorisation (flop estimates, as _sweep_flops)."""
-    cdef double col = d.n
-    if d.layout == _SPARSE:
-        col = fmax(1.0, <double> d.X_indptr[d.p] / d.p)
+    the Cholesky factorisation, in flops."""
+    cdef double col = _column_length(d)
     if d.layout == _GRAM:
         return <double> m * m + 2.0 * m * d.p + <double> m * m * m / 3.0
     return col * m * m + 4.0 * col * m + 2.0 * d.n + <double> m * m * m / 3.0
