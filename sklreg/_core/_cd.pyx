@@ -926,8 +926,9 @@ cdef void _cholesky_delete(double* U, int ld, int k, int r) noexcept nogil:
     """U (k x k upper triangular, leading dimension ld, U^T U = A) becomes the
     factor of A without its row and column r, in O(k^2): column r is
     removed, and Givens rotations of rows (c, c + 1) clear the subdiagonal
-    that the shift leaves behind.  Only the upper triangle is read or
-    written."""
+    that the shift leaves behind.  Nothing below that subdiagonal is read,
+    and the result is in the upper triangle (the subdiagonal keeps stale
+    values, as below the diagonal of a LAPACK factor)."""
     cdef int i, j, c
     cdef double x, y, rho, cs, sn
     for j in range(r, k - 1):
@@ -1047,10 +1048,9 @@ cdef bint _newton_on_support(const Data* d, floating* w, State* st, State* trial
     ridge = 1e-12 * trace / m
     # H: the Cholesky factor (upper, leading dimension m) of G + ridge I on
     # the active features, which stay in increasing order.
-    for b in range(m):
-        for a in range(b + 1):
-            H[a + <size_t> b * m] = G[a + <size_t> b * m]
-        H[b + <size_t> b * m] += ridge
+    memcpy(H, G, sizeof(double) * <size_t> m * m)
+    for a in range(m):
+        H[a + <size_t> a * m] += ridge
     k = m
     dpotrf(&uplo, &k, H, &m, &info)
     if info != 0:
@@ -1058,11 +1058,9 @@ cdef bint _newton_on_support(const Data* d, floating* w, State* st, State* trial
     while True:
         for aa in range(k):
             delta[aa] = rhs[act[aa]]
+        # (dpotrs fails only on invalid arguments.  A factor made singular
+        # by a deletion gives a non-finite step, which _try_candidate refuses.)
         dpotrs(&uplo, &k, &one, H, &m, delta, &k, &info)
-        if info != 0:
-            if k == m:
-                return False
-            break  # keep the point reached
         # Within the orthant of the current signs the objective is the
         # quadratic just minimised, so every step along delta up to the first
         # coefficient reaching zero lowers it: stop there (that coefficient
@@ -1141,6 +1139,11 @@ cdef bint _maybe_newton(const Data* d, floating* w, State* st, State* trial,
     cdef int jj, m = 0
     cdef size_t gather
     cdef double* H
+    cdef double* G
+    cdef double* rhs
+    cdef double* delta
+    cdef double* cur
+    cdef double* B
     cdef int* sup
     cdef double first, extra = 0.0
     cdef bint kept = False
@@ -1153,16 +1156,19 @@ cdef bint _maybe_newton(const Data* d, floating* w, State* st, State* trial,
     first = _newton_flops(d, m)
     if since_last[0] < first / _sweep_flops(d, n_ws):
         return False
-    # H and G (m^2 each), rhs, delta, cur (m each), then the gathered columns
-    # (DENSE) or one scattered column (SPARSE); sup and act (m ints each).
+    # One block of doubles: H and G (m^2 each), rhs, delta, cur (m each),
+    # then B, the gathered columns (DENSE) or one scattered column (SPARSE);
+    # and one of ints: sup and act (m each).
     H = <double*> malloc(sizeof(double) * (2 * <size_t> m * m + 3 * <size_t> m + gather + 1))
     sup = <int*> malloc(sizeof(int) * 2 * <size_t> m)
     if H != NULL and sup != NULL:
-        kept = _newton_on_support(
-            d, w, st, trial, ws, n_ws, H, H + 2 * <size_t> m * m + 3 * <size_t> m,
-            H + 2 * <size_t> m * m, sup, w_new, wbuf, H + <size_t> m * m,
-            H + 2 * <size_t> m * m + m, H + 2 * <size_t> m * m + 2 * <size_t> m, sup + m,
-            NEWTON_EXTRA_WORK * first, &extra)
+        G = H + <size_t> m * m
+        rhs = G + <size_t> m * m
+        delta = rhs + m
+        cur = delta + m
+        B = cur + m
+        kept = _newton_on_support(d, w, st, trial, ws, n_ws, H, B, rhs, sup, w_new, wbuf,
+                                  G, delta, cur, sup + m, NEWTON_EXTRA_WORK * first, &extra)
     free(H)
     free(sup)
     since_last[0] = -<int> (extra / _sweep_flops(d, n_ws))
