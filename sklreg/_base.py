@@ -322,9 +322,31 @@ def check_finite_moments(estimator, problem, X, y):
         validate_regression_data(estimator, X, y)
 
 
+def to_csc(X):
+    """Sparse X in CSC format (X itself when it is CSC).
+
+    CSR X with int32-sized indices is converted by _gram.csr_to_csc, in
+    about 0.75 of scipy's ``tocsc`` time (see there).  The result has sorted
+    indices, canonical format when X has it, and X's kind (sparse matrix or
+    array).
+    """
+    if X.format == "csc":
+        return X
+    if X.format != "csr" or X.nnz > np.iinfo(np.intc).max:
+        return X.tocsc()
+    data, indices, indptr = csr_arrays(X)
+    arrays = _gram.csr_to_csc(np.ascontiguousarray(data), indices, indptr, X.shape[1])
+    kind = sp.csc_array if isinstance(X, sp.sparray) else sp.csc_matrix
+    out = kind(arrays, shape=X.shape)
+    out.has_sorted_indices = True  # (rows were visited in order)
+    if X.has_canonical_format:  # (and with no duplicates in X, none in out)
+        out.has_canonical_format = True
+    return out
+
+
 def csc_arrays(X):
     """(data, indices, indptr) of X in CSC with int32 indices."""
-    X = X.tocsc() if X.format != "csc" else X
+    X = to_csc(X)
     return X.data, X.indices.astype(np.intc, copy=False), X.indptr.astype(np.intc, copy=False)
 
 

@@ -27,8 +27,8 @@ import scipy.sparse as sp
 from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.exceptions import ConvergenceWarning
 
-from ._base import (CSC, CSR, empty_like_dtype, kernel_layout, weighted_column_means,
-                    xt_dot)
+from ._base import (CSC, CSR, empty_like_dtype, kernel_layout, to_csc,
+                    weighted_column_means, xt_dot)
 from ._solvers import GRAM_MAX_FEATURES, GRAM_MIN_ROWS_PER_FEATURE, cg_preconditioner
 from ._core import _cd, _fused, _gram, _logistic
 
@@ -83,7 +83,7 @@ class LogisticProblem:
         sparse = sp.issparse(self.X)
         if features is None or sparse:
             if self._by_columns is None:
-                self._by_columns = self.X.tocsc() if sparse else np.asfortranarray(self.X)
+                self._by_columns = to_csc(self.X) if sparse else np.asfortranarray(self.X)
             if features is None:
                 return self._by_columns
             return self._by_columns[:, features]

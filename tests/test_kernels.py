@@ -490,3 +490,46 @@ def test_cholesky_delete_gives_the_factor_without_a_row_and_column(k):
         assert_allclose(Ur.T @ Ur, A[np.ix_(keep, keep)], rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError):
         _cd.cholesky_delete(np.asfortranarray(np.eye(3)), 3)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(0, 0), (0, 5), (5, 0), (1, 1), (40, 3), (7, 5000),
+                                   (300, 2049)])
+@pytest.mark.parametrize("sorted_rows", [True, False])
+def test_csr_to_csc_matches_scipy(dtype, shape, sorted_rows):
+    # 2049 columns: three blocks of columns, the last one of a single column.
+    rng = np.random.RandomState(0)
+    dense = rng.uniform(0.5, 1.5, shape) * (rng.rand(*shape) < (0.2 if shape[1] < 100 else 0.01))
+    if dense.size:
+        dense[0, 0] = dense[-1, -1] = 2.0  # entries in the first and last row and column
+    X = sp.csr_matrix(dense.astype(dtype))
+    indices, data = X.indices.astype(np.intc), X.data.copy()
+    if not sorted_rows:  # reverse each row's entries: rows need not be sorted
+        for i in range(shape[0]):
+            start, end = X.indptr[i], X.indptr[i + 1]
+            indices[start:end] = indices[start:end][::-1].copy()
+            data[start:end] = data[start:end][::-1].copy()
+    out_data, out_indices, out_indptr = _gram.csr_to_csc(
+        data, indices, X.indptr.astype(np.intc), shape[1])
+    expected = X.tocsc()
+    expected.sort_indices()
+    assert out_data.dtype == dtype
+    assert out_indices.dtype == out_indptr.dtype == np.intc
+    np.testing.assert_array_equal(out_indptr, expected.indptr)
+    np.testing.assert_array_equal(out_indices, expected.indices)
+    np.testing.assert_array_equal(out_data, expected.data)
+
+
+@pytest.mark.parametrize("kind", [sp.csr_matrix, sp.csr_array])
+def test_to_csc_keeps_the_kind_and_marks_sorted_indices(kind):
+    from sklreg._base import csc_arrays, to_csc
+    X = kind(sp.random(30, 40, density=0.2, format="csr", random_state=1))
+    out = to_csc(X)
+    assert out.format == "csc" and isinstance(out, sp.sparray) == isinstance(X, sp.sparray)
+    assert out.has_sorted_indices and out.has_canonical_format
+    np.testing.assert_array_equal(out.toarray(), X.toarray())
+    assert to_csc(out) is out
+    data, indices, indptr = csc_arrays(X)
+    assert indices.dtype == indptr.dtype == np.intc
+    np.testing.assert_array_equal(sp.csc_matrix((data, indices, indptr), X.shape).toarray(),
+                                  X.toarray())

@@ -1,6 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 # cython: initializedcheck=False, nonecheck=False
-"""Centred, weighted second moments of X, without centring X itself.
+"""Centred, weighted second moments of X, without centring X itself; and
+the layout conversions the solvers need (csr_to_csc).
 
 Z = diag(sqrt(s)) (X - 1 xbar^T) is never formed: blocks of it are written
 into a small buffer and accumulated with BLAS syrk, so the cost is one pass
@@ -319,3 +320,82 @@ def xt_dot(const floating[:, :] X, const floating[:, ::1] V, floating[:, ::1] ou
                 for j in range(p):
                     acc[j] = _dot(n, &X[0, j], 1, &V[k, 0], 1)
     return np.asarray(out)
+
+
+
+cdef enum:
+    # csr_to_csc moves entries in two steps: first to their block of
+    # 2^CSC_BLOCK_SHIFT columns, then within it, so that each step writes to
+    # few places at a time (a block's share of the output stays in cache).
+    CSC_BLOCK_SHIFT = 10
+
+
+def csr_to_csc(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
+               int n_cols):
+    """(data, indices, indptr) of a CSR matrix in CSC: the same matrix, int32
+    indices, rows sorted within each column.
+
+    A counting sort by column done in two stable steps.  Moving each entry
+    straight to its column's next free slot writes all over the output: on
+    the 20000 x 50000 sparse benchmark problem (1e6 entries in 50000
+    columns) that took 18 ms after a 0.3 s pause, as scipy's ``tocsc`` did,
+    a third of a lasso fit at alpha_max / 10.  Here entries first go to
+    their block of columns, which is a contiguous range of the output, in
+    row order; then each block, copied to a scratch buffer, is moved to its
+    columns' slots, which all lie in that range: 14 ms (10 ms against 13
+    back to back; the block width hardly matters, 2^8 to 2^12 columns).
+    Expects a valid CSR structure (indptr[0] = 0, non-decreasing, column
+    indices in [0, n_cols)), as scipy's matrices guarantee.
+    """
+    cdef int n_rows = indptr.shape[0] - 1
+    cdef int nnz = indptr[n_rows] if n_rows >= 0 else 0
+    cdef int n_blocks = (n_cols + (1 << CSC_BLOCK_SHIFT) - 1) >> CSC_BLOCK_SHIFT
+    cdef int i, j, k, b, dst, begin, end, largest = 0
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[::1] out_data = np.empty(nnz, dtype=dtype)
+    cdef int[::1] out_indices = np.empty(nnz, dtype=np.intc)
+    cdef int[::1] out_indptr = np.zeros(n_cols + 1, dtype=np.intc)
+    # the column of each entry after the first step; next free slot per
+    # block, then per column
+    cdef int[::1] cols = np.empty(nnz, dtype=np.intc)
+    cdef int[::1] next_free = np.empty(max(n_cols, n_blocks, 1), dtype=np.intc)
+    cdef floating[::1] scratch_data
+    cdef int[::1] scratch_rows, scratch_cols
+    with nogil:
+        for k in range(nnz):
+            out_indptr[indices[k] + 1] += 1
+        for j in range(n_cols):
+            out_indptr[j + 1] += out_indptr[j]
+        for b in range(n_blocks):
+            begin = out_indptr[b << CSC_BLOCK_SHIFT]
+            end = out_indptr[min((b + 1) << CSC_BLOCK_SHIFT, n_cols)]
+            next_free[b] = begin
+            largest = max(largest, end - begin)
+        for i in range(n_rows):
+            for k in range(indptr[i], indptr[i + 1]):
+                j = indices[k]
+                dst = next_free[j >> CSC_BLOCK_SHIFT]
+                next_free[j >> CSC_BLOCK_SHIFT] = dst + 1
+                out_indices[dst] = i
+                out_data[dst] = data[k]
+                cols[dst] = j
+    scratch_data = np.empty(largest, dtype=dtype)
+    scratch_rows = np.empty(largest, dtype=np.intc)
+    scratch_cols = np.empty(largest, dtype=np.intc)
+    with nogil:
+        for j in range(n_cols):
+            next_free[j] = out_indptr[j]
+        for b in range(n_blocks):
+            begin = out_indptr[b << CSC_BLOCK_SHIFT]
+            end = out_indptr[min((b + 1) << CSC_BLOCK_SHIFT, n_cols)]
+            for k in range(begin, end):
+                scratch_data[k - begin] = out_data[k]
+                scratch_rows[k - begin] = out_indices[k]
+                scratch_cols[k - begin] = cols[k]
+            for k in range(end - begin):
+                j = scratch_cols[k]
+                dst = next_free[j]
+                next_free[j] = dst + 1
+                out_indices[dst] = scratch_rows[k]
+                out_data[dst] = scratch_data[k]
+    return np.asarray(out_data), np.asarray(out_indices), np.asarray(out_indptr)
