@@ -374,8 +374,9 @@ def csr_to_csc(const floating[::1] data, const int[::1] indices, const int[::1] 
         for i in range(n_rows):
             for k in range(indptr[i], indptr[i + 1]):
                 j = indices[k]
-                dst = next_free[j >> CSC_BLOCK_SHIFT]
-                next_free[j >> CSC_BLOCK_SHIFT] = dst + 1
+                b = j >> CSC_BLOCK_SHIFT
+                dst = next_free[b]
+                next_free[b] = dst + 1
                 out_indices[dst] = i
                 out_data[dst] = data[k]
                 cols[dst] = j
