@@ -135,9 +135,9 @@ class CenteredProblem:
     y_mean: np.ndarray
     y_norm2: np.ndarray  # sum_i s_i (y_i - ybar)^2 per target, float64
     fit_intercept: bool
-    #: Dense X only (None for sparse X), from the one pass of
-    #: _gram.column_moments: sum_i s_i x_ij and sum_i s_i x_ij^2 per column,
-    #: and Xc^T S Yc (n_targets, p), all float64.
+    #: From the one pass of _gram.column_moments (dense X) or
+    #: _gram.sparse_column_moments: sum_i s_i x_ij and sum_i s_i x_ij^2 per
+    #: column, and Xc^T S Yc (n_targets, p), all float64.
     x_sums: np.ndarray | None = None
     x_sumsq: np.ndarray | None = None
     xty: np.ndarray | None = None
@@ -219,8 +219,8 @@ def validate_regression_data(estimator, X, y, check_finite_X=True):
     else, including every invalid input, goes through ``validate_data`` and
     gets its errors.
 
-    ``check_finite_X=False`` leaves the finiteness of such a plain X to the
-    caller, who reads X anyway (see check_finite_moments).
+    ``check_finite_X=False`` leaves the finiteness of such a plain X, and of
+    sparse X, to the caller, who reads X anyway (see check_finite_moments).
     """
     if (type(X) is np.ndarray and type(y) is np.ndarray and X.ndim == 2
             and X.dtype in (np.float64, np.float32) and X.dtype.isnative and X.size > 0
@@ -236,6 +236,7 @@ def validate_regression_data(estimator, X, y, check_finite_X=True):
     return validate_data(
         estimator, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
         multi_output=True, y_numeric=True,
+        ensure_all_finite=check_finite_X or not sp.issparse(X),
     )
 
 
@@ -284,7 +285,8 @@ def center_problem(X, Y, sw, fit_intercept):
 
     Dense X is read once, by _gram.column_moments, for its weighted means,
     second moments and Xc^T S Yc (a strided X is first made contiguous, as
-    every solver would).  Sparse X: one sparse product for the means.
+    every solver would); sparse X, by _gram.sparse_column_moments, in its
+    CSR or CSC format.
     """
     n, p = X.shape
     dtype = X.dtype
@@ -297,15 +299,17 @@ def center_problem(X, Y, sw, fit_intercept):
     Yc = Y.astype(np.float64) - y_mean
     weighted_Yc = Yc if sw is None else Yc * weights[:, None]
     y_norm2 = np.einsum("ij,ij->j", weighted_Yc, Yc)
-    x_sums = x_sumsq = xty = None
+    WY = np.ascontiguousarray(weighted_Yc.T)
     if sp.issparse(X):
-        x_mean = weighted_column_means(X, weights) if fit_intercept else np.zeros(p)
+        by_rows = X.format == "csr"
+        data, indices, indptr = csr_arrays(X) if by_rows else csc_arrays(X)
+        x_sums, x_sumsq, xty = _gram.sparse_column_moments(
+            np.ascontiguousarray(data), indices, indptr, by_rows, n, p, weights, WY)
     else:
         if not (X.flags.c_contiguous or X.flags.f_contiguous):
             X = np.ascontiguousarray(X)
-        x_sums, x_sumsq, xty = _gram.column_moments(
-            X, weights, np.ascontiguousarray(weighted_Yc.T), pass_threads(X.size))
-        x_mean = x_sums / float(weights.sum()) if fit_intercept else np.zeros(p)
+        x_sums, x_sumsq, xty = _gram.column_moments(X, weights, WY, pass_threads(X.size))
+    x_mean = x_sums / float(weights.sum()) if fit_intercept else np.zeros(p)
     return CenteredProblem(
         X=X, Y=Y, sw=sw, x_mean=x_mean.astype(dtype), y_mean=y_mean,
         y_norm2=y_norm2, fit_intercept=fit_intercept, x_sums=x_sums, x_sumsq=x_sumsq,

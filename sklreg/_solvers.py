@@ -202,7 +202,7 @@ def coordinate_descent(problem, coef, alpha, l1_ratio, positive, max_iter, tol, 
         w = np.ascontiguousarray(coef[k], dtype=dtype)
         reference = problem.cached(("cd_reference", layout, k),
                                    lambda: _cd.CorrelationReference(n, p, dtype))
-        if layout == _cd.DENSE and problem.xty is not None and start is None and not w.any():
+        if layout != _cd.GRAM and problem.xty is not None and start is None and not w.any():
             # A cold start's residual is yc, whose correlations the column
             # moments hold: the first gap reads no column.
             reference.seed(problem.Y[:, k] - problem.y_mean[k], problem.xty[k],

@@ -124,6 +124,40 @@ def test_column_moments_propagate_nan_and_inf():
         assert list(np.isfinite(sums)) == [True, False, False, True]
 
 
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("n_targets", [0, 1, 3])
+@pytest.mark.parametrize("shape", [(37, 11), (1, 4), (5, 1), (0, 3), (4, 0)])
+def test_sparse_column_moments_match_numpy(fmt, dtype, weighted, n_targets, shape):
+    rng = np.random.RandomState(0)
+    n, p = shape
+    dense = (rng.randn(n, p) * 3 + 5) * (rng.rand(n, p) < 0.4)
+    X = (sp.csr_matrix if fmt == "csr" else sp.csc_matrix)(dense.astype(dtype))
+    w = rng.uniform(0.1, 3, n) if weighted else np.ones(n)
+    WY = np.ascontiguousarray(rng.randn(n_targets, n))
+    sums, sumsq, xty = _gram.sparse_column_moments(
+        X.data, X.indices.astype(np.intc), X.indptr.astype(np.intc), fmt == "csr", n, p, w, WY)
+    Xd = X.toarray().astype(np.float64)
+    assert sums.dtype == sumsq.dtype == xty.dtype == np.float64
+    assert xty.shape == (n_targets, p)
+    assert_allclose(sums, w @ Xd, rtol=1e-12, atol=1e-12)
+    assert_allclose(sumsq, w @ Xd ** 2, rtol=1e-12, atol=1e-12)
+    assert_allclose(xty, WY @ Xd, rtol=1e-12, atol=1e-12)
+
+
+def test_sparse_column_moments_refuse_mismatched_arrays_and_propagate_nan():
+    X = sp.csr_matrix(np.eye(6, 3))
+    args = X.data, X.indices.astype(np.intc), X.indptr.astype(np.intc)
+    with pytest.raises(ValueError, match="do not match"):
+        _gram.sparse_column_moments(*args, True, 6, 3, np.ones(5), np.zeros((0, 6)))
+    with pytest.raises(ValueError, match="do not match"):
+        _gram.sparse_column_moments(*args, False, 6, 3, np.ones(6), np.zeros((0, 6)))
+    X.data[1] = np.nan
+    sums, _, _ = _gram.sparse_column_moments(*args, True, 6, 3, np.ones(6), np.zeros((0, 6)))
+    assert list(np.isfinite(sums)) == [True, False, True]
+
 def test_openmp_threads_follow_threadpoolctl():
     from threadpoolctl import threadpool_limits
     assert _gram.openmp_threads() >= 1

@@ -289,6 +289,58 @@ def column_moments(const floating[:, :] X, const double[::1] w,
     return moments[0].copy(), moments[1].copy(), moments[2:2 + k].copy()
 
 
+
+def sparse_column_moments(const floating[::1] data, const int[::1] indices,
+                          const int[::1] indptr, bint by_rows, int n, int p,
+                          const double[::1] w, const double[:, ::1] WY):
+    """column_moments for sparse X: (sums, sumsq, xty), float64, in one pass
+    over the stored entries of X in CSR (``by_rows``) or CSC.
+
+    As for dense X, the weighted means, the column variances, Xc^T S yc and
+    the finiteness of X come out of this one pass: on the 20000 x 50000
+    sparse benchmark problem it replaces a product for the means, a pass for
+    the variances, one for the correlations of the first duality gap and
+    scikit-learn's finiteness check.
+    """
+    cdef int k = WY.shape[0], i, j, e, r
+    cdef double s, t, x
+    if w.shape[0] != n or (k > 0 and WY.shape[1] != n) or indptr.shape[0] != (
+            n if by_rows else p) + 1:
+        raise ValueError("sparse_column_moments: w, WY or indptr do not match X's shape.")
+    # One row of accumulators per column (sum, sumsq, then xty): an entry
+    # updates a single cache line, where three (p,) arrays took three
+    # misses per entry when scattered into by CSR rows.
+    cdef double[:, ::1] acc = np.zeros((p, 2 + k), dtype=np.float64)
+    cdef double* a
+    with nogil:
+        if by_rows:
+            for i in range(n):
+                s = w[i]
+                t = WY[0, i] if k == 1 else 0.0
+                for e in range(indptr[i], indptr[i + 1]):
+                    x = data[e]
+                    a = &acc[indices[e], 0]
+                    a[0] += s * x
+                    a[1] += s * x * x
+                    if k == 1:  # (the usual case, without the inner loop)
+                        a[2] += t * x
+                    else:
+                        for r in range(k):
+                            a[2 + r] += WY[r, i] * x
+        else:
+            for j in range(p):
+                a = &acc[j, 0]
+                for e in range(indptr[j], indptr[j + 1]):
+                    i = indices[e]
+                    x = data[e]
+                    a[0] += w[i] * x
+                    a[1] += w[i] * x * x
+                    for r in range(k):
+                        a[2 + r] += WY[r, i] * x
+    moments = np.asarray(acc).T
+    return moments[0].copy(), moments[1].copy(), moments[2:2 + k].copy()
+
+
 def xt_dot(const floating[:, :] X, const floating[:, ::1] V, floating[:, ::1] out):
     """out[k] = X^T V[k] for each row of V (shape (k, n)); out has shape (k, p).
 
