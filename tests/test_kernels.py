@@ -83,6 +83,16 @@ def test_conjugate_gradient_solves_the_normal_equations(layout, dtype, weighted,
     assert_allclose(w, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
 
 
+def _assert_moments(sums, sumsq, xty, X, w, WY):
+    """The column moments of (dense) X against numpy, float64."""
+    Xd = X.astype(np.float64)
+    assert sums.dtype == sumsq.dtype == xty.dtype == np.float64
+    assert xty.shape == (WY.shape[0], X.shape[1])
+    assert_allclose(sums, w @ Xd, rtol=1e-12, atol=1e-12)
+    assert_allclose(sumsq, w @ Xd ** 2, rtol=1e-12, atol=1e-12)
+    assert_allclose(xty, WY @ Xd, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
@@ -96,12 +106,7 @@ def test_column_moments_match_numpy(order, dtype, weighted, n_targets, n_threads
     w = rng.uniform(0.1, 3, n) if weighted else np.ones(n)
     WY = np.ascontiguousarray(rng.randn(n_targets, n))
     sums, sumsq, xty = _gram.column_moments(X, w, WY, n_threads)
-    Xd = X.astype(np.float64)
-    assert sums.dtype == sumsq.dtype == xty.dtype == np.float64
-    assert xty.shape == (n_targets, p)
-    assert_allclose(sums, w @ Xd, rtol=1e-12, atol=1e-12)
-    assert_allclose(sumsq, w @ Xd ** 2, rtol=1e-12, atol=1e-12)
-    assert_allclose(xty, WY @ Xd, rtol=1e-12, atol=1e-12)
+    _assert_moments(sums, sumsq, xty, X, w, WY)
 
 
 def test_column_moments_refuse_mismatched_arrays():
@@ -139,12 +144,7 @@ def test_sparse_column_moments_match_numpy(fmt, dtype, weighted, n_targets, shap
     WY = np.ascontiguousarray(rng.randn(n_targets, n))
     sums, sumsq, xty = _gram.sparse_column_moments(
         X.data, X.indices.astype(np.intc), X.indptr.astype(np.intc), fmt == "csr", n, p, w, WY)
-    Xd = X.toarray().astype(np.float64)
-    assert sums.dtype == sumsq.dtype == xty.dtype == np.float64
-    assert xty.shape == (n_targets, p)
-    assert_allclose(sums, w @ Xd, rtol=1e-12, atol=1e-12)
-    assert_allclose(sumsq, w @ Xd ** 2, rtol=1e-12, atol=1e-12)
-    assert_allclose(xty, WY @ Xd, rtol=1e-12, atol=1e-12)
+    _assert_moments(sums, sumsq, xty, X.toarray(), w, WY)
 
 
 def test_sparse_column_moments_refuse_mismatched_arrays_and_propagate_nan():

@@ -289,7 +289,6 @@ def column_moments(const floating[:, :] X, const double[::1] w,
     return moments[0].copy(), moments[1].copy(), moments[2:2 + k].copy()
 
 
-
 def sparse_column_moments(const floating[::1] data, const int[::1] indices,
                           const int[::1] indptr, bint by_rows, int n, int p,
                           const double[::1] w, const double[:, ::1] WY):
@@ -372,7 +371,6 @@ def xt_dot(const floating[:, :] X, const floating[:, ::1] V, floating[:, ::1] ou
                 for j in range(p):
                     acc[j] = _dot(n, &X[0, j], 1, &V[k, 0], 1)
     return np.asarray(out)
-
 
 
 cdef enum:
