@@ -138,9 +138,9 @@ class CenteredProblem:
     #: From the one pass of _gram.column_moments (dense X) or
     #: _gram.sparse_column_moments: sum_i s_i x_ij and sum_i s_i x_ij^2 per
     #: column, and Xc^T S Yc (n_targets, p), all float64.
-    x_sums: np.ndarray | None = None
-    x_sumsq: np.ndarray | None = None
-    xty: np.ndarray | None = None
+    x_sums: np.ndarray
+    x_sumsq: np.ndarray
+    xty: np.ndarray
     #: Set by callers that solve the problem at several alphas (paths, CV):
     #: what solvers derive from X alone (Gram matrix, column layout, column
     #: variances) is then kept in ``cache`` and computed once.
@@ -172,31 +172,20 @@ class CenteredProblem:
     def dtype(self):
         return self.X.dtype
 
-    def weighted(self, v):
-        """s * v (v is returned unchanged when unweighted)."""
-        return v if self.sw is None else (self.sw * v.T).T
-
     def centered_targets(self):
         return self.Y - self.y_mean.astype(self.dtype)
 
     def xt_centered_targets(self, dtype=None):
-        """Xc^T S Yc, shape (p, n_targets), in ``dtype`` (default X's): kept
-        from the column moments (float64) for dense X, one product for sparse
-        X.  (Xc^T S yc = X^T S yc, since sum_i s_i yc_i = 0.)"""
-        dtype = dtype or self.dtype
-        if self.xty is not None:
-            return self.xty.T.astype(dtype)
-        return xt_dot(self.X, self.weighted(self.centered_targets())).astype(dtype, copy=False)
+        """Xc^T S Yc, shape (p, n_targets), in ``dtype`` (default X's), from
+        the column moments.  (Xc^T S yc = X^T S yc, since sum_i s_i yc_i = 0.)"""
+        return self.xty.T.astype(dtype or self.dtype)
 
     def moment_variances(self):
         """sum_i s_i (x_ij - xbar_j)^2 per column from the column moments, or
-        None when they are unknown (sparse X) or the subtraction would lose
-        accuracy: sumsq - sums^2 / sum(s) keeps about 16 - log10(sumsq / var)
-        digits, so a column whose variance is under VARIANCE_MIN_SHARE of its
-        second moment (a large mean, or a constant column) needs the
-        two-pass kernel."""
-        if self.x_sumsq is None:
-            return None
+        None when the subtraction would lose accuracy: sumsq - sums^2 / sum(s)
+        keeps about 16 - log10(sumsq / var) digits, so a column whose variance
+        is under VARIANCE_MIN_SHARE of its second moment (a large mean, or a
+        constant column) needs the two-pass kernel."""
         if not self.fit_intercept:
             return self.x_sumsq.copy()
         total = float(self.n_samples if self.sw is None else self.sw.sum(dtype=np.float64))
@@ -301,10 +290,9 @@ def center_problem(X, Y, sw, fit_intercept):
     y_norm2 = np.einsum("ij,ij->j", weighted_Yc, Yc)
     WY = np.ascontiguousarray(weighted_Yc.T)
     if sp.issparse(X):
-        by_rows = X.format == "csr"
-        data, indices, indptr = csr_arrays(X) if by_rows else csc_arrays(X)
+        layout, _, data, indices, indptr = kernel_layout(X)
         x_sums, x_sumsq, xty = _gram.sparse_column_moments(
-            np.ascontiguousarray(data), indices, indptr, by_rows, n, p, weights, WY)
+            np.ascontiguousarray(data), indices, indptr, layout == CSR, n, p, weights, WY)
     else:
         if not (X.flags.c_contiguous or X.flags.f_contiguous):
             X = np.ascontiguousarray(X)
@@ -322,7 +310,7 @@ def check_finite_moments(estimator, problem, X, y):
     a problem whose X skipped the check (validate_regression_data with
     check_finite_X=False) are not finite: a sum is finite only if its terms
     are.  (Sums that overflowed from finite X pass the full check.)"""
-    if problem.x_sums is not None and not np.all(np.isfinite(problem.x_sums)):
+    if not np.all(np.isfinite(problem.x_sums)):
         validate_regression_data(estimator, X, y)
 
 

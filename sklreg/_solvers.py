@@ -202,7 +202,7 @@ def coordinate_descent(problem, coef, alpha, l1_ratio, positive, max_iter, tol, 
         w = np.ascontiguousarray(coef[k], dtype=dtype)
         reference = problem.cached(("cd_reference", layout, k),
                                    lambda: _cd.CorrelationReference(n, p, dtype))
-        if layout != _cd.GRAM and problem.xty is not None and start is None and not w.any():
+        if layout != _cd.GRAM and start is None and not w.any():
             # A cold start's residual is yc, whose correlations the column
             # moments hold: the first gap reads no column.
             reference.seed(problem.Y[:, k] - problem.y_mean[k], problem.xty[k],
@@ -250,7 +250,7 @@ def conjugate_gradient(problem, coef, alpha, max_iter, tol, warn=True):
         it, rel = _fused.conjugate_gradient(
             layout, X_dense, data, indices, indptr, y, float(problem.y_mean[k]), sw,
             problem.sw is not None, problem.x_mean, problem.fit_intercept, diag, w, l2,
-            max_iter, tol, False, n_threads, None if problem.xty is None else problem.xty[k])
+            max_iter, tol, False, n_threads, problem.xty[k])
         coef[k] = w
         n_iter[k] = it
         if rel > tol:

@@ -129,7 +129,6 @@ def test_column_moments_propagate_nan_and_inf():
         assert list(np.isfinite(sums)) == [True, False, False, True]
 
 
-
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
@@ -157,6 +156,7 @@ def test_sparse_column_moments_refuse_mismatched_arrays_and_propagate_nan():
     X.data[1] = np.nan
     sums, _, _ = _gram.sparse_column_moments(*args, True, 6, 3, np.ones(6), np.zeros((0, 6)))
     assert list(np.isfinite(sums)) == [True, False, True]
+
 
 def test_openmp_threads_follow_threadpoolctl():
     from threadpoolctl import threadpool_limits
