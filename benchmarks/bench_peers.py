@@ -24,8 +24,8 @@ Rules
   or whose next fit is projected to (last time x its growth over the previous tol), stops
   tightening and is "not timed (too slow)".  The search fits are timed without the pause.
 - Timing ("first-call time counts"): a fresh estimator for every fit (no warm start), fit()
-  only, QUIET_SECONDS pause before each fit, median of --repeats fits, all timed settings in
-  one round-robin order rotated every repeat.  The first fit of each library in the process
+  only, QUIET_SECONDS pause before each fit, median of --repeats fits (SMALL_ROW_REPEATS on
+  rows of small fits), all timed settings in one round-robin order rotated every repeat.  The first fit of each library in the process
   (numba compilation, lazy imports) is recorded separately and shown in the notes.
 - A peer with several settings (scikit-learn's solvers, precompute=True) shows its fastest.
 - Targets: T1 = sklreg no slower than the fastest timed peer (ratio <= 1); T2 = sklreg at most
@@ -70,6 +70,13 @@ MAX_ITER = 100_000
 FIT_BUDGET = 60.0  # seconds per single fit (x QUICK_SCALE with --quick)
 QUICK_SCALE = 0.05
 REPEATS = 3
+# Rows whose timed settings take at most SMALL_FIT_SECONDS (median over the settings, in the
+# search) are timed SMALL_ROW_REPEATS times instead (unless --repeats asks for more, or is 1):
+# a paused fit of a few ms varies up to 2x from one fit to the next on a noisy 2-core host, so
+# that a median of 3 flipped T1 between runs (100 x 1000 rho 0 L1 / 10: 1.18 in a full run,
+# 0.71 and 0.52 re-run), while the extra fits cost little beside the pauses.
+SMALL_FIT_SECONDS = 0.05
+SMALL_ROW_REPEATS = 7
 # Within one library, a setting whose accepted search fit took more than SLOW_FACTOR x the
 # library's fastest (and over SLOW_SECONDS) is not timed again: it cannot be the fastest.
 SLOW_FACTOR = 3.0
@@ -549,6 +556,8 @@ def run_row(task, repeats, budget, row):
                       if lad.last["seconds"] <= max(SLOW_FACTOR * fastest, SLOW_SECONDS)]
     times = {id(lad): [] for lad in timed}
     final = {}
+    repeats = row_repeats(repeats, [lad.last["seconds"] for lad in timed])
+    print(f"    timed: {len(timed)} settings x {repeats} repeats", file=sys.stderr, flush=True)
     for rep in range(repeats if timed else 0):
         for lad in timed[rep % len(timed):] + timed[:rep % len(timed)]:
             seconds, est, warned = timed_fit(lad.setting.make, lad.last["tol"], task.X, task.y)
@@ -575,7 +584,14 @@ def run_row(task, repeats, budget, row):
         out[peer_name] = dict(
             best=min(timed_res, key=lambda r: r["median"]) if timed_res else
             min(res, key=lambda r: (r["status"] != "reached", r["gap"])), settings=res)
-    return dict(best=best, peers=out, na=na)
+    return dict(best=best, peers=out, na=na, repeats=repeats)
+
+
+def row_repeats(repeats, search_seconds):
+    """Timed fits per setting on a row whose timed settings took search_seconds each."""
+    if repeats > 1 and search_seconds and statistics.median(search_seconds) <= SMALL_FIT_SECONDS:
+        return max(repeats, SMALL_ROW_REPEATS)
+    return repeats
 
 
 # ---------------------------------------------------------------------------------------------
@@ -749,7 +765,9 @@ def main():
             f"\"too slow\": a fit took longer than the {budget:g} s budget, or the next tol's fit "
             f"was projected to (last time x its growth over the previous tol); its ratio is then a "
             f"bound, \"<\". w: ConvergenceWarning, or the objective rose when tol was tightened.",
-            f"Times: median of {args.repeats} fit(s), fresh estimator each, fit() only, all timed "
+            f"Times: median of {args.repeats} fit(s) ({row_repeats(args.repeats, [0.0])} on rows "
+            f"whose timed settings took at most {SMALL_FIT_SECONDS:g} s in the search, median over "
+            f"the settings), fresh estimator each, fit() only, all timed "
             f"settings round-robin (order rotated each repeat), {QUIET_SECONDS} s pause before each "
             f"fit. A library's column is its fastest setting (the objectives table lists all); a "
             f"setting more than {SLOW_FACTOR:g}x slower than the library's fastest in the search is "
